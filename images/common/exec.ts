@@ -1,0 +1,97 @@
+// The one place that starts external programs. Everything else (OVS tools, ip, iptables, CNI plugins)
+// goes through `run` so that errors carry the command line, exit code and stderr in one message.
+import { spawn } from "node:child_process";
+import { constants } from "node:os";
+
+export interface RunOptions {
+  /** Text written to the child's stdin (then closed). */
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Kill the child with SIGKILL after this many milliseconds. */
+  timeoutMs?: number;
+  /** Do not throw on a non-zero exit; the caller inspects `code`. */
+  allowFailure?: boolean;
+  /** Run inside this network namespace (`ip netns exec NAME ...`). */
+  netns?: string;
+  signal?: AbortSignal;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** True when the child was killed because `timeoutMs` passed. */
+  timedOut: boolean;
+}
+
+export class CommandError extends Error {
+  constructor(
+    readonly argv: readonly string[],
+    readonly result: RunResult,
+  ) {
+    const why = result.timedOut ? "timed out" : `exited with code ${result.code}`;
+    const detail = (result.stderr.trim() || result.stdout.trim()).split("\n").slice(-5).join("\n");
+    super(`${formatArgv(argv)} ${why}${detail ? `: ${detail}` : ""}`);
+    this.name = "CommandError";
+  }
+}
+
+/** Quotes an argv for display so that it can be pasted into a shell. */
+export function formatArgv(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(" ");
+}
+
+export function netnsArgv(netns: string | undefined, argv: readonly string[]): string[] {
+  return netns ? ["ip", "netns", "exec", netns, ...argv] : [...argv];
+}
+
+export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const full = netnsArgv(opts.netns, argv);
+  const [file, ...args] = full;
+  if (!file) throw new Error("run: empty command");
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      env: opts.env ?? process.env,
+      cwd: opts.cwd,
+      stdio: ["pipe", "pipe", "pipe"],
+      signal: opts.signal,
+    });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.setEncoding("utf8").on("data", (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding("utf8").on("data", (d: string) => {
+      stderr += d;
+    });
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGKILL");
+          }, opts.timeoutMs);
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      if (timer) clearTimeout(timer);
+      if (err.code === "ENOENT") reject(new Error(`${file}: command not found (is it installed?)`));
+      else reject(err);
+    });
+    child.on("close", (code, sig) => {
+      if (timer) clearTimeout(timer);
+      const result: RunResult = { code: code ?? (sig ? 128 + constants.signals[sig] : 1), stdout, stderr, timedOut };
+      if ((result.code !== 0 || timedOut) && !opts.allowFailure) reject(new CommandError(full, result));
+      else resolve(result);
+    });
+    child.stdin.on("error", () => {
+      /* the child may exit before reading its input */
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Runs and returns trimmed stdout; throws CommandError on failure. */
+export async function output(argv: readonly string[], opts: RunOptions = {}): Promise<string> {
+  return (await run(argv, opts)).stdout.trim();
+}
