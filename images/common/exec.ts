@@ -80,7 +80,12 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
     });
     child.on("close", (code, sig) => {
       if (timer) clearTimeout(timer);
-      const result: RunResult = { code: code ?? (sig ? 128 + constants.signals[sig] : 1), stdout, stderr, timedOut };
+      const result: RunResult = {
+        code: code ?? (sig ? 128 + constants.signals[sig] : 1),
+        stdout,
+        stderr,
+        timedOut,
+      };
       if ((result.code !== 0 || timedOut) && !opts.allowFailure) reject(new CommandError(full, result));
       else resolve(result);
     });
