@@ -100,3 +100,20 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
 export async function output(argv: readonly string[], opts: RunOptions = {}): Promise<string> {
   return (await run(argv, opts)).stdout.trim();
 }
+
+/**
+ * Runs with the caller's terminal attached (interactive shells, `ovslab exec -- bash`) and resolves with the exit
+ * code; a child killed by a signal gives 128 + signal number, as shells report it.
+ */
+export function runAttached(
+  argv: readonly string[],
+  opts: Pick<RunOptions, "env" | "netns"> = {},
+): Promise<number> {
+  const [file, ...args] = netnsArgv(opts.netns, argv);
+  if (!file) throw new Error("runAttached: empty command");
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env: opts.env ?? process.env, stdio: "inherit" });
+    child.on("error", reject);
+    child.on("close", (code, sig) => resolve(code ?? (sig ? 128 + constants.signals[sig] : 1)));
+  });
+}

@@ -1,0 +1,46 @@
+import type { Command } from "commander";
+import { providerFor } from "../../../lab/providers.ts";
+import { loadTopology } from "../../../lab/topology/load.ts";
+import { ExitError } from "../exit.ts";
+import { topologyPath } from "../paths.ts";
+import { printStatus } from "./status.ts";
+
+export function registerUp(program: Command): void {
+  program
+    .command("up")
+    .description("bring up a lab; returns when every node is running (the lab stays up until 'ovslab down')")
+    .option(
+      "-t, --topology <file>",
+      "topology file, or the name of a bundled one in lab/topologies/",
+      "default",
+    )
+    .option("--name <lab>", "lab name (default: the topology's name)")
+    .action(async (opts: { topology: string; name?: string }) => {
+      const file = topologyPath(opts.topology);
+      const { spec } = await loadTopology(file);
+      const provider = providerFor(spec.provider);
+      const lab = opts.name ?? spec.name;
+      const abort = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (abort.signal.aborted) return;
+        process.stderr.write(`\n${sig}: rolling back lab ${lab}...\n`);
+        abort.abort(new ExitError(`interrupted by ${sig}; lab ${lab} was rolled back`, 130));
+      };
+      process.on("SIGINT", onSignal).on("SIGTERM", onSignal);
+      const t0 = performance.now();
+      process.stderr.write(`Creating lab ${lab} from ${file} (provider ${provider.name})\n`);
+      try {
+        const status = await provider.up(spec, {
+          ...(opts.name ? { name: opts.name } : {}),
+          signal: abort.signal,
+          progress: (e) => process.stderr.write(`  ✓ ${e.step} (${e.ms} ms)\n`),
+        });
+        process.stderr.write(`Lab ${lab} is up (${((performance.now() - t0) / 1000).toFixed(2)} s)\n\n`);
+        printStatus([status]);
+      } catch (err) {
+        throw abort.signal.aborted ? abort.signal.reason : err;
+      } finally {
+        process.off("SIGINT", onSignal).off("SIGTERM", onSignal);
+      }
+    });
+}
