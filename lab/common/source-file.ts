@@ -108,6 +108,12 @@ export class YamlSource {
         }
         continue;
       }
+      if (issue.code === "invalid_key") {
+        // a record key (e.g. a node name) broke its own rules: say which rule, at the key
+        const why = issue.issues.map((i) => i.message).join("; ");
+        problems.push(this.problem(issue.path, `${dotted(issue.path)}: name ${why}`, true));
+        continue;
+      }
       problems.push(this.problem(issue.path, `${dotted(issue.path)}: ${issue.message}`));
     }
     return problems.sort((a, b) => a.line - b.line || a.column - b.column);
