@@ -205,13 +205,19 @@ describe("ovslab CLI lifecycle", () => {
     expect(describeLeftovers(await findLeftovers(name))).toBe("");
   });
 
-  it("kill -9 of the CLI in the middle of up, then down, leaves nothing behind", async () => {
+  /** Starts `ovslab up`, and once the underlay exists (nodes are being built) sends it `signal`. */
+  async function interruptUp(signal: NodeJS.Signals): Promise<{ name: string; code: number }> {
     const name = uniqueLabName();
     created.push(name);
     const cli = startCli(["up", "--name", name]);
     await cli.waitFor(/✓ underlay/);
-    cli.child.kill("SIGKILL");
-    await cli.exited;
+    cli.child.kill(signal);
+    return { name, code: await cli.exited };
+  }
+
+  it("kill -9 of the CLI in the middle of up, then down, leaves nothing behind", async () => {
+    const { name } = await interruptUp("SIGKILL");
+    expect(await provider.list()).toContain(name);
     const down = await runCli(["down", "--name", name]);
     expect(down.code, down.stderr).toBe(0);
     expect(describeLeftovers(await findLeftovers(name))).toBe("");
@@ -221,25 +227,15 @@ describe("ovslab CLI lifecycle", () => {
     // --all removes every lab on the machine: never run it over a lab that a developer has up
     const others = (await provider.list()).filter((l) => !created.includes(l));
     if (others.length) ctx.skip(`labs not made by this test exist (${others.join(", ")})`);
-    const name = uniqueLabName();
-    created.push(name);
-    const cli = startCli(["up", "--name", name]);
-    await cli.waitFor(/✓ underlay/);
-    cli.child.kill("SIGKILL");
-    await cli.exited;
-    expect((await provider.list()).includes(name)).toBe(true);
+    const { name } = await interruptUp("SIGKILL");
     const down = await runCli(["down", "--all"]);
     expect(down.stdout).toMatch(new RegExp(`lab ${name} removed`));
     expect(describeLeftovers(await findLeftovers(name))).toBe("");
   });
 
   it("SIGINT during up rolls back by itself and exits 130", async () => {
-    const name = uniqueLabName();
-    created.push(name);
-    const cli = startCli(["up", "--name", name]);
-    await cli.waitFor(/✓ underlay/);
-    cli.child.kill("SIGINT");
-    expect(await cli.exited).toBe(130);
+    const { name, code } = await interruptUp("SIGINT");
+    expect(code).toBe(130);
     expect(describeLeftovers(await findLeftovers(name))).toBe("");
   });
 
