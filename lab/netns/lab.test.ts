@@ -139,7 +139,8 @@ describe("embedded lab (netns provider)", () => {
     await provider.fault(status.name, { type: "link", node: worker!.name, state: "down" });
     expect((await ping()).code).not.toBe(0);
     await provider.fault(status.name, { type: "link", node: worker!.name, state: "up" });
-    expect((await ping()).code).toBe(0);
+    // OVS notices the carrier coming back on its next poll of eth0: allow it a moment
+    await expect.poll(async () => (await ping()).code, { timeout: 5000, interval: 100 }).toBe(0);
 
     await provider.fault(status.name, {
       type: "signal",

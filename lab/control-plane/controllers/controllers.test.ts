@@ -129,7 +129,7 @@ spec:
 
   it("Endpoints and EndpointSlices follow Pod readiness and resolve named target ports", async () => {
     const web = pods().list({ labelSelector: "app=web" });
-    web.forEach((p, i) => runPod(p, `10.244.${p.spec?.nodeName === "w1" ? 1 : 2}.${10 + i}`));
+    for (const [i, p] of web.entries()) runPod(p, `10.244.${p.spec?.nodeName === "w1" ? 1 : 2}.${10 + i}`);
     const endpoints = cluster.server.api.client("endpoints");
     await expect
       .poll(
