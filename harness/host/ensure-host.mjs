@@ -21,6 +21,7 @@ export const HOST_PACKAGES = [
   "socat",
   "procps",
   "openssl",
+  "curl",
 ];
 
 function installed(pkg) {

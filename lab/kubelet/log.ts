@@ -1,0 +1,20 @@
+// The kubelet's log: one line per message on stdout, with an ISO timestamp and level, as klog prints.
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export function stdoutLogger(): Logger {
+  const line = (level: string, message: string) =>
+    process.stdout.write(`${new Date().toISOString()} ${level} ${message}\n`);
+  return {
+    info: (m) => line("I", m),
+    warn: (m) => line("W", m),
+    error: (m) => line("E", m),
+  };
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
