@@ -19,13 +19,14 @@ import {
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { output, run } from "../../images/common/exec.ts";
+import { startTime } from "../common/proc.ts";
 import { startTestCluster, type TestCluster } from "../control-plane/testing/test-cluster.ts";
 import type { KubeletConfigInput } from "./config.ts";
 import { execInPod } from "./exec.ts";
 import { type Kubelet, startKubelet } from "./kubelet.ts";
 import type { Logger } from "./log.ts";
 import { readPodState } from "./pod-state.ts";
-import { isRunning, killAllInNetns, startTime } from "./processes.ts";
+import { isRunning, killAllInNetns } from "./processes.ts";
 
 const LAB = `kltest${process.pid}`;
 const NODE_NETNS = `ol-${LAB}-node`;

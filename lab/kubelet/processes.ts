@@ -8,6 +8,7 @@ import { closeSync, openSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { netnsArgv, run } from "../../images/common/exec.ts";
+import { isSameProcess, startTime } from "../common/proc.ts";
 
 /** A process as started: its pid plus its start time, which tells it apart from a later reuse of the pid. */
 export interface ProcessIdentity {
@@ -104,25 +105,9 @@ export async function readExitCode(exitFile: string): Promise<number | undefined
   return readNumber(exitFile);
 }
 
-/** Field 22 of /proc/PID/stat, or undefined when there is no such process. */
-export async function startTime(pid: number): Promise<string | undefined> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, "utf8");
-    return text.slice(text.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
 /** True while the identified process exists and is not a zombie. */
 export async function isRunning(id: ProcessIdentity): Promise<boolean> {
-  try {
-    const text = await readFile(`/proc/${id.pid}/stat`, "utf8");
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return fields[0] !== "Z" && fields[19] === id.startTime;
-  } catch {
-    return false;
-  }
+  return isSameProcess(id.pid, id.startTime);
 }
 
 /** Signals the process group the identified process leads, if that process is still the one started. */

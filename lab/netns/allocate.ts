@@ -4,10 +4,10 @@ import { mkdir, open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { formatCidr, mustParseCidr, overlaps } from "../common/ipv4.ts";
+import { isAlive } from "../common/proc.ts";
 import type { TopologyFile } from "../topology/schema.ts";
 import { hostRoutes } from "./kernel.ts";
 import { listStateDirs, stateRoot } from "./ledger.ts";
-import { isAlive } from "./processes.ts";
 
 const AUTO_BASE = mustParseCidr("172.18.0.0/16");
 

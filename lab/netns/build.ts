@@ -4,6 +4,7 @@
 import { mkdir } from "node:fs/promises";
 import { run } from "../../images/common/exec.ts";
 import { OvsTools, ovsEnv } from "../../images/common/ovs.ts";
+import { startTime } from "../common/proc.ts";
 import type { ResolvedTopology } from "../topology/resolve.ts";
 import { ipBatch, shellIn } from "./kernel.ts";
 import {
@@ -14,7 +15,7 @@ import {
   UNDERLAY_HOST_PORT,
 } from "./layout.ts";
 import type { Ledger } from "./ledger.ts";
-import { readPidFile, startTime } from "./processes.ts";
+import { readPidFile } from "./processes.ts";
 
 const OVS_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
 

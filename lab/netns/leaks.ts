@@ -3,10 +3,11 @@
 import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { run } from "../../images/common/exec.ts";
+import { isAlive } from "../common/proc.ts";
 import { linkNames, listNetns } from "./kernel.ts";
 import { labNetnsPrefix } from "./layout.ts";
 import { labStateDir } from "./ledger.ts";
-import { cmdline, isAlive } from "./processes.ts";
+import { cmdline } from "./processes.ts";
 import { isLabNetns } from "./teardown.ts";
 
 export interface Leftovers {

@@ -4,6 +4,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { run } from "../../images/common/exec.ts";
+import { isAlive, startTime } from "../common/proc.ts";
 
 export async function readPidFile(path: string): Promise<number | undefined> {
   try {
@@ -19,25 +20,6 @@ export async function cmdline(pid: number): Promise<string | undefined> {
     return (await readFile(`/proc/${pid}/cmdline`, "utf8")).replaceAll("\0", " ");
   } catch {
     return undefined;
-  }
-}
-
-/** Field 22 of /proc/PID/stat: start time in clock ticks since boot; tells a reused pid from the original. */
-export async function startTime(pid: number): Promise<string | undefined> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, "utf8");
-    return text.slice(text.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
-
-export async function isAlive(pid: number): Promise<boolean> {
-  try {
-    const text = await readFile(`/proc/${pid}/stat`, "utf8");
-    return text.slice(text.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
   }
 }
 

@@ -5,6 +5,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { run, runAttached } from "../../images/common/exec.ts";
 import { ovsEnv } from "../../images/common/ovs.ts";
+import { isAlive } from "../common/proc.ts";
 import type {
   DownReport,
   ExecOptions,
@@ -24,7 +25,7 @@ import { listNetns } from "./kernel.ts";
 import { type HostLayout, type LabLayout, layoutFor } from "./layout.ts";
 import { claimStateDir, Ledger, labStateDir, latestProcesses, listStateDirs } from "./ledger.ts";
 import { preflightNetns } from "./preflight.ts";
-import { belongsToLab, isAlive, readPidFile } from "./processes.ts";
+import { belongsToLab, readPidFile } from "./processes.ts";
 import { isLabNetns, teardown } from "./teardown.ts";
 
 /** What `up` writes to <state>/topology-data.json (containerlab writes a file of the same name and purpose). */
