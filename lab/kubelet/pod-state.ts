@@ -1,9 +1,10 @@
 // What the kubelet knows about each of its Pods, kept on disk so that a restarted kubelet adopts running
 // Pods instead of recreating them: `<stateDir>/pods/<uid>/state.json`, next to the Pod's container logs
 // (`<container>/<restartCount>.log`) and the shims' pid and exit files (`run/`).
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { readJsonFile, writeFileAtomic } from "../common/json-file.ts";
 
 const processSchema = z.object({ pid: z.number().int().positive(), startTime: z.string() });
 
@@ -75,26 +76,11 @@ export function containerLogFile(
 export async function writePodState(stateDir: string, state: PodState): Promise<void> {
   const dir = podDir(stateDir, state.uid);
   await mkdir(dir, { recursive: true });
-  const path = join(dir, "state.json");
-  const tmp = `${path}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomic(join(dir, "state.json"), `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export async function readPodState(stateDir: string, uid: string): Promise<PodState | undefined> {
-  const path = join(podDir(stateDir, uid), "state.json");
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  try {
-    return podStateSchema.parse(JSON.parse(text));
-  } catch (err) {
-    throw new Error(`corrupt pod state file ${path}: ${(err as Error).message}`);
-  }
+  return readJsonFile(join(podDir(stateDir, uid), "state.json"), podStateSchema, "pod state file");
 }
 
 /** Every Pod state in the state dir; unreadable files are reported, not fatal. */

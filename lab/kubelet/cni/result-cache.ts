@@ -1,9 +1,10 @@
 // The runtime's persistent record of each attachment's final ADD result, needed for CHECK and DEL
 // (spec section 3). Same layout and format as libcni's cache: <cacheDir>/results/<net>-<cid>-<ifname>,
 // a "cniCacheV1" JSON document, so tools that read libcni's cache can read this one too.
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { z } from "zod";
+import { readJsonFile, writeFileAtomic } from "../../common/json-file.ts";
 import { type CniResult, cniResultSchema } from "./results.ts";
 
 export interface AttachmentKey {
@@ -54,10 +55,7 @@ export async function writeCachedAttachment(cacheDir: string, entry: CachedAttac
     result: entry.result,
   };
   await mkdir(join(cacheDir, "results"), { recursive: true, mode: 0o700 });
-  // Write then rename, so a crash never leaves a half-written result behind.
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(doc), { mode: 0o600 });
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(doc), 0o600);
 }
 
 /** The cached attachment, or undefined when there is none. Throws if the file is unreadable. */
@@ -65,20 +63,8 @@ export async function readCachedAttachment(
   cacheDir: string,
   key: AttachmentKey,
 ): Promise<CachedAttachment | undefined> {
-  const path = cacheFilePath(cacheDir, key);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw err;
-  }
-  let parsed: z.infer<typeof cacheFileSchema>;
-  try {
-    parsed = cacheFileSchema.parse(JSON.parse(text));
-  } catch (err) {
-    throw new Error(`corrupt CNI result cache file ${path}: ${(err as Error).message}`);
-  }
+  const parsed = await readJsonFile(cacheFilePath(cacheDir, key), cacheFileSchema, "CNI result cache file");
+  if (!parsed) return undefined;
   return {
     network: parsed.networkName,
     containerId: parsed.containerId,
