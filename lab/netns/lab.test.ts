@@ -179,27 +179,10 @@ describe("ovslab CLI lifecycle", () => {
     const json = await runCli(["status", "--name", name, "-o", "json"]);
     const status = JSON.parse(json.stdout) as LabStatus;
     expect(status.hosts.map((h) => h.name)).toEqual(["control-plane", "worker", "worker2", "ext"]);
-    const exec = await runCli([
-      "exec",
-      "--name",
-      name,
-      "node/worker",
-      "--",
-      "ovs-vsctl",
-      "br-exists",
-      "br-phy",
-    ]);
-    expect(exec.code).toBe(0);
-    const missing = await runCli([
-      "exec",
-      "--name",
-      name,
-      "node/worker",
-      "--",
-      "ovs-vsctl",
-      "br-exists",
-      "br-int",
-    ]);
+    const vsctl = (...args: string[]) =>
+      runCli(["exec", "--name", name, "node/worker", "--", "ovs-vsctl", ...args]);
+    expect((await vsctl("br-exists", "br-phy")).code).toBe(0);
+    const missing = await vsctl("br-exists", "br-int");
     expect(missing.code).toBe(2); // ovs-vsctl's own exit code for "no such bridge"
     const down = await runCli(["down", "--name", name]);
     expect(down.stdout).toMatch(new RegExp(`lab ${name} removed`));
