@@ -37,9 +37,12 @@ export type Fault =
       signal: "SIGSTOP" | "SIGCONT" | "SIGTERM" | "SIGKILL";
     }
   /** Take a node's underlay link down or up (the node is cut off but keeps running). */
-  | { type: "link"; node: string; state: "down" | "up" };
+  | { type: "link"; node: string; state: "down" | "up" }
+  /** Stop a lab daemon gracefully (SIGTERM) and start it again with the same configuration. */
+  | { type: "restart"; node: string; process: RestartableProcessName };
 
-export type NodeProcessName = "ovsdb-server" | "ovs-vswitchd" | "kubelet" | "agent";
+export type NodeProcessName = "ovsdb-server" | "ovs-vswitchd" | "control-plane" | "kubelet" | "agent";
+export type RestartableProcessName = "control-plane" | "kubelet" | "agent";
 
 export interface HostStatus {
   name: string;

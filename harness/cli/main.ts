@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { InvalidInputError } from "../../lab/common/source-file.ts";
 import { registerDown } from "./commands/down.ts";
 import { registerExec } from "./commands/exec.ts";
+import { registerKubeconfig } from "./commands/kubeconfig.ts";
 import { registerPing } from "./commands/ping.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerStatus } from "./commands/status.ts";
@@ -22,6 +23,7 @@ const program = new Command("ovslab")
 registerUp(program);
 registerDown(program);
 registerStatus(program);
+registerKubeconfig(program);
 registerExec(program);
 registerPing(program);
 registerValidate(program);

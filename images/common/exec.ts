@@ -1,6 +1,7 @@
 // The one place that starts external programs. Everything else (OVS tools, ip, iptables, CNI plugins)
 // goes through `run` so that errors carry the command line, exit code and stderr in one message.
 import { spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
 import { constants } from "node:os";
 
 export interface RunOptions {
@@ -115,5 +116,44 @@ export function runAttached(
     const child = spawn(file, args, { env: opts.env ?? process.env, stdio: "inherit" });
     child.on("error", reject);
     child.on("close", (code, sig) => resolve(code ?? (sig ? 128 + constants.signals[sig] : 1)));
+  });
+}
+
+export interface DaemonOptions {
+  /** Network namespace to run in. Entered with `nsenter --net` (not `ip netns exec`, whose private mount
+   * namespace would hide namespaces the daemon creates later, e.g. a kubelet's Pod sandboxes). */
+  netns?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** stdout and stderr are appended here. */
+  logFile: string;
+}
+
+/**
+ * Starts a long-running program in its own session, detached from the caller (it outlives the CLI that started
+ * it), and returns its pid. nsenter execs the program, so the pid is the daemon's own.
+ */
+export function spawnDaemon(argv: readonly string[], opts: DaemonOptions): Promise<number> {
+  const full = opts.netns ? ["nsenter", `--net=/run/netns/${opts.netns}`, "--", ...argv] : [...argv];
+  const [file, ...args] = full;
+  if (!file) throw new Error("spawnDaemon: empty command");
+  const log = openSync(opts.logFile, "a");
+  return new Promise((resolve, reject) => {
+    try {
+      const child = spawn(file, args, {
+        detached: true,
+        stdio: ["ignore", log, log],
+        env: opts.env ?? process.env,
+        cwd: opts.cwd,
+      });
+      child.once("error", (err) => reject(new Error(`cannot start ${formatArgv(full)}: ${err.message}`)));
+      child.once("spawn", () => {
+        child.unref();
+        if (child.pid === undefined) reject(new Error(`cannot start ${formatArgv(full)}`));
+        else resolve(child.pid);
+      });
+    } finally {
+      closeSync(log);
+    }
   });
 }

@@ -162,7 +162,11 @@ describe("embedded lab (netns provider)", () => {
       [`ol-${status.name}`, ...status.hosts.map((h) => `ol-${status.name}-${h.name}`)].sort(),
     );
     const withPid = entries.filter((e) => e.kind === "process" && e.pid !== undefined);
-    expect(withPid).toHaveLength(6); // ovsdb-server + ovs-vswitchd on 3 nodes
+    const nodes = status.hosts.filter((h) => h.role !== "external").map((h) => h.name);
+    const perNode = ["ovsdb-server", "ovs-vswitchd", "kubelet"];
+    expect(withPid.map((e) => (e.kind === "process" ? `${e.host}/${e.name}` : "")).sort()).toEqual(
+      [...nodes.flatMap((n) => perNode.map((p) => `${n}/${p}`)), "control-plane/control-plane"].sort(),
+    );
     const data = JSON.parse(await readFile(join(labStateDir(status.name), "topology-data.json"), "utf8"));
     expect(data.topology.name).toBe(status.name);
     await downAndCheck(status.name);

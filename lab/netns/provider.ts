@@ -21,11 +21,13 @@ import { type ResolvedTopology, resolveTopology } from "../topology/resolve.ts";
 import { LabName, type TopologyFile } from "../topology/schema.ts";
 import { chooseUnderlay, withMachineLock } from "./allocate.ts";
 import { createExternalHost, createNode, createUnderlay } from "./build.ts";
+import { clusterPaths, daemonSpec, startCluster, startDaemon } from "./cluster.ts";
 import { listNetns } from "./kernel.ts";
 import { type HostLayout, type LabLayout, layoutFor } from "./layout.ts";
 import { claimStateDir, Ledger, labStateDir, latestProcesses, listStateDirs } from "./ledger.ts";
+import { execInLabPod } from "./pod-exec.ts";
 import { preflightNetns } from "./preflight.ts";
-import { belongsToLab, readPidFile } from "./processes.ts";
+import { belongsToLab, readPidFile, terminate } from "./processes.ts";
 import { isLabNetns, teardown } from "./teardown.ts";
 
 /** What `up` writes to <state>/topology-data.json (containerlab writes a file of the same name and purpose). */
@@ -101,6 +103,10 @@ export class NetnsProvider implements Provider {
       const failed = results.find((r) => r.status === "rejected");
       if (failed) throw failed.reason;
       opts.signal?.throwIfAborted();
+      await startCluster(layout, topology, ledger, {
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        progress: (step, ms) => progress({ step, ms }),
+      });
     } catch (err) {
       await teardown(lab);
       throw err;
@@ -158,7 +164,15 @@ export class NetnsProvider implements Provider {
       ),
       ...data.layout.external.map((h) => hostStatus(h)),
     ]);
-    return { name, provider: "netns", topology: data.topology, hosts, stateDir: data.layout.stateDir };
+    const kubeconfig = clusterPaths(data.layout).kubeconfig;
+    return {
+      name,
+      provider: "netns",
+      topology: data.topology,
+      hosts,
+      stateDir: data.layout.stateDir,
+      ...(existsSync(kubeconfig) ? { kubeconfig } : {}),
+    };
   }
 
   async exec(
@@ -168,9 +182,7 @@ export class NetnsProvider implements Provider {
     opts: ExecOptions = {},
   ): Promise<ExecResult> {
     const data = await mustReadTopologyData(name);
-    if (target.kind === "pod") {
-      throw new Error("pod targets need the lab's Kubernetes control plane, which this lab does not run yet");
-    }
+    if (target.kind === "pod") return execInLabPod(data.layout, target, argv, opts);
     const hosts = target.kind === "node" ? data.layout.nodes : data.layout.external;
     const host = hosts.find((h) => h.name === target.name);
     if (!host) {
@@ -203,15 +215,23 @@ export class NetnsProvider implements Provider {
       await run(["ip", "-n", data.layout.underlayNetns, "link", "set", host.underlayPort, fault.state]);
       return;
     }
-    const entries = await new Ledger(data.layout.stateDir).entries();
-    const entry = latestProcesses(entries).find((e) => e.host === host.name && e.name === fault.process);
+    const ledger = new Ledger(data.layout.stateDir);
+    const entry = latestProcesses(await ledger.entries()).find(
+      (e) => e.host === host.name && e.name === fault.process,
+    );
     if (!entry) throw new Error(`node ${host.name} runs no ${fault.process}`);
     const pid = entry.pid ?? (entry.pidFile ? await readPidFile(entry.pidFile) : undefined);
     const owner = { stateDir: data.layout.stateDir, netns: [host.netns] };
-    if (pid === undefined || !(await belongsToLab(pid, owner, entry.startTime))) {
-      throw new Error(`${fault.process} of node ${host.name} is not running`);
+    const running = pid !== undefined && (await belongsToLab(pid, owner, entry.startTime));
+    if (fault.type === "signal") {
+      if (!running) throw new Error(`${fault.process} of node ${host.name} is not running`);
+      process.kill(pid, fault.signal);
+      return;
     }
-    process.kill(pid, fault.signal);
+    const spec = daemonSpec(data.layout, host.name, fault.process);
+    if (!spec) throw new Error(`${fault.process} of node ${host.name} cannot be restarted`);
+    if (running) await terminate([pid], 5000);
+    await startDaemon(ledger, spec);
   }
 }
 

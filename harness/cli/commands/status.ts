@@ -16,6 +16,7 @@ export function printStatus(labs: readonly LabStatus[]): void {
       `${renderTable(["NAME", "ROLE", "ADDRESS", "POD-CIDR", "STATE", "DETAIL"], rows)}\n`,
     );
     if (lab.stateDir) process.stdout.write(`state: ${lab.stateDir}\n`);
+    if (lab.kubeconfig) process.stdout.write(`kubeconfig: ${lab.kubeconfig}\n`);
     process.stdout.write("\n");
   }
 }
