@@ -1,6 +1,5 @@
 import type { Command } from "commander";
-import { NetnsProvider } from "../../../lab/netns/provider.ts";
-import type { Provider } from "../../../lab/provider.ts";
+import { labsOnMachine, providerOfLab } from "../../../lab/providers.ts";
 import { DEFAULT_LAB, ExitError } from "../exit.ts";
 
 export function registerDown(program: Command): void {
@@ -10,11 +9,12 @@ export function registerDown(program: Command): void {
     .option("--name <lab>", "lab name", DEFAULT_LAB)
     .option("--all", "remove every lab on this machine")
     .action(async (opts: { name: string; all?: boolean }) => {
-      const provider: Provider = new NetnsProvider();
-      const labs = opts.all ? await provider.list() : [opts.name];
+      const labs = opts.all
+        ? await labsOnMachine()
+        : [{ name: opts.name, provider: await providerOfLab(opts.name) }];
       if (opts.all && labs.length === 0) process.stdout.write("no labs on this machine\n");
       let failures = 0;
-      for (const lab of labs) {
+      for (const { name: lab, provider } of labs) {
         const t0 = performance.now();
         try {
           const report = await provider.down(lab);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { NetnsProvider } from "../../../lab/netns/provider.ts";
 import type { ExecTarget } from "../../../lab/provider.ts";
+import { providerOfLab } from "../../../lab/providers.ts";
 import { DEFAULT_LAB, ExitError } from "../exit.ts";
 
 export function parseTarget(text: string): ExecTarget {
@@ -29,7 +29,7 @@ export function registerExec(program: Command): void {
       const target = parseTarget(targetText);
       const argv = command[0] === "--" ? command.slice(1) : command;
       if (!argv.length) throw new ExitError("no command given after --", 2);
-      const res = await new NetnsProvider().exec(opts.name, target, argv, { stdio: "inherit" });
+      const res = await (await providerOfLab(opts.name)).exec(opts.name, target, argv, { stdio: "inherit" });
       process.exitCode = res.code;
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { underlayPingMatrix } from "../../../lab/connectivity.ts";
-import { NetnsProvider } from "../../../lab/netns/provider.ts";
 import type { LabStatus, Provider } from "../../../lab/provider.ts";
+import { providerOfLab } from "../../../lab/providers.ts";
 import { DEFAULT_LAB, ExitError } from "../exit.ts";
 import { renderTable } from "../table.ts";
 
@@ -29,7 +29,7 @@ export function registerPing(program: Command): void {
     .description("ping between every pair of hosts of a lab over the underlay and print the matrix")
     .option("--name <lab>", "lab name", DEFAULT_LAB)
     .action(async (opts: { name: string }) => {
-      const provider = new NetnsProvider();
+      const provider = await providerOfLab(opts.name);
       const status = await provider.status(opts.name);
       if (!status) throw new ExitError(`no lab named "${opts.name}"`, 1);
       const failed = await printPingMatrix(provider, status);

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
-import { NetnsProvider } from "../../../lab/netns/provider.ts";
 import type { LabStatus } from "../../../lab/provider.ts";
+import { labsOnMachine, providerOfLab } from "../../../lab/providers.ts";
 import { ExitError } from "../exit.ts";
 import { renderTable } from "../table.ts";
 
@@ -31,11 +31,10 @@ export function registerStatus(program: Command): void {
       if (opts.output !== "table" && opts.output !== "json") {
         throw new ExitError(`unknown output format "${opts.output}" (use table or json)`, 2);
       }
-      const provider = new NetnsProvider();
-      const names = opts.name ? [opts.name] : await provider.list();
+      const names = opts.name ? [opts.name] : (await labsOnMachine()).map((l) => l.name);
       const labs: LabStatus[] = [];
       for (const name of names) {
-        const status = await provider.status(name);
+        const status = await (await providerOfLab(name)).status(name);
         if (status) labs.push(status);
         else if (opts.name) throw new ExitError(`no lab named "${opts.name}"`, 1);
       }

@@ -15,10 +15,15 @@ export function registerUp(program: Command): void {
       "default",
     )
     .option("--name <lab>", "lab name (default: the topology's name)")
-    .action(async (opts: { topology: string; name?: string }) => {
+    .option("--provider <name>", "netns (embedded, default) or kind; overrides the topology's provider")
+    .action(async (opts: { topology: string; name?: string; provider?: string }) => {
       const file = topologyPath(opts.topology);
       const { spec } = await loadTopology(file);
-      const provider = providerFor(spec.provider);
+      const providerName = opts.provider ?? spec.provider;
+      if (providerName !== "netns" && providerName !== "kind") {
+        throw new ExitError(`unknown provider "${providerName}" (use netns or kind)`, 2);
+      }
+      const provider = providerFor(providerName);
       const lab = opts.name ?? spec.name;
       const abort = new AbortController();
       const onSignal = (sig: NodeJS.Signals) => {
@@ -30,11 +35,14 @@ export function registerUp(program: Command): void {
       const t0 = performance.now();
       process.stderr.write(`Creating lab ${lab} from ${file} (provider ${provider.name})\n`);
       try {
-        const status = await provider.up(spec, {
-          ...(opts.name ? { name: opts.name } : {}),
-          signal: abort.signal,
-          progress: (e) => process.stderr.write(`  ✓ ${e.step} (${e.ms} ms)\n`),
-        });
+        const status = await provider.up(
+          { ...spec, provider: providerName },
+          {
+            ...(opts.name ? { name: opts.name } : {}),
+            signal: abort.signal,
+            progress: (e) => process.stderr.write(`  ✓ ${e.step} (${e.ms} ms)\n`),
+          },
+        );
         process.stderr.write(`Lab ${lab} is up (${((performance.now() - t0) / 1000).toFixed(2)} s)\n\n`);
         printStatus([status]);
       } catch (err) {
