@@ -41,6 +41,12 @@ export type Fault =
   /** Stop a lab daemon gracefully (SIGTERM) and start it again with the same configuration. */
   | { type: "restart"; node: string; process: RestartableProcessName };
 
+/**
+ * reference: this project's Antrea-compatible agent, controller and CNI plugin; antrea: real Antrea (kind only);
+ * none: no CNI at all, nodes stay NotReady until you install one (kind's disableDefaultCNI).
+ */
+export type StackName = "reference" | "antrea" | "none";
+
 export type NodeProcessName = "ovsdb-server" | "ovs-vswitchd" | "control-plane" | "kubelet" | "agent";
 export type RestartableProcessName = "control-plane" | "kubelet" | "agent";
 
@@ -70,6 +76,8 @@ export interface UpOptions {
   progress?: (event: ProgressEvent) => void;
   /** Aborting rolls back whatever `up` created so far, then rejects. */
   signal?: AbortSignal;
+  /** Networking stack to deploy; each provider has its default (netns: reference, kind: antrea). */
+  stack?: StackName;
 }
 
 export interface ProgressEvent {

@@ -50,6 +50,33 @@ export class OvsTools {
     );
   }
 
+  /**
+   * `ovs-ofctl bundle`: flow and group mods, one per line (`flow add ...`, `flow delete_strict ...`,
+   * `group add_or_mod ...`), applied as one atomic transaction in the given order.
+   */
+  bundle(bridge: string, lines: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    return this.ofctl("bundle", bridge, ["-"], { ...opts, input: `${lines.join("\n")}\n` });
+  }
+
+  /**
+   * `ovs-ofctl --bundle replace-flows`: makes the bridge's flow table exactly `flows`, atomically. Flows that do
+   * not change keep their counters.
+   */
+  replaceFlows(bridge: string, flows: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+    return run(
+      [
+        "ovs-ofctl",
+        "-O",
+        "OpenFlow15",
+        "--bundle",
+        "replace-flows",
+        `unix:${this.rundir}/${bridge}.mgmt`,
+        "-",
+      ],
+      this.opts({ ...opts, input: `${flows.join("\n")}\n` }),
+    );
+  }
+
   appctl(target: OvsDaemon, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     return run(["ovs-appctl", "--timeout=5", "-t", target, ...args], this.opts(opts));
   }

@@ -99,6 +99,12 @@ export class KindProvider implements Provider {
     const parsedName = LabName.safeParse(lab);
     if (!parsedName.success)
       throw new Error(`invalid lab name "${lab}": ${parsedName.error.issues[0]?.message}`);
+    const stack = opts.stack ?? "antrea";
+    if (stack === "reference") {
+      throw new Error(
+        "the reference stack is not deployable onto kind yet; use --stack antrea (the default) or provider netns",
+      );
+    }
     const kindConfig = renderKindConfig(lab, spec, this.nodeImage ? { nodeImage: this.nodeImage } : {});
     await this.preflight();
     const signal = opts.signal;
@@ -136,11 +142,16 @@ export class KindProvider implements Provider {
         );
       }
       // The manifest first: a bad URL or file fails in a second, not after a cluster was built.
-      await timed(`Antrea manifest ${this.antreaManifest}`, async () => {
-        const text = await loadManifest(this.antreaManifest, signal);
-        const patched = patchAntreaManifest(text, { tunnel: spec.network.tunnel, loadedImages: this.images });
-        await writeFile(paths.antreaManifest, patched);
-      });
+      if (stack === "antrea") {
+        await timed(`Antrea manifest ${this.antreaManifest}`, async () => {
+          const text = await loadManifest(this.antreaManifest, signal);
+          const patched = patchAntreaManifest(text, {
+            tunnel: spec.network.tunnel,
+            loadedImages: this.images,
+          });
+          await writeFile(paths.antreaManifest, patched);
+        });
+      }
       await writeFile(paths.kindConfig, kindConfig);
 
       clusterStarted = true;
@@ -168,10 +179,13 @@ export class KindProvider implements Provider {
           this.kind.loadDockerImages(lab, this.images, signal),
         );
       }
-      await timed("Antrea controller and agents rolled out", () =>
-        deployAntrea(kubectl, paths.antreaManifest, this.readyTimeoutMs, signal),
-      );
-      await timed("all nodes Ready", () => kubectl.waitNodesReady(this.readyTimeoutMs, signal));
+      // With --stack none the nodes stay NotReady until the user installs a CNI (kind's disableDefaultCNI).
+      if (stack === "antrea") {
+        await timed("Antrea controller and agents rolled out", () =>
+          deployAntrea(kubectl, paths.antreaManifest, this.readyTimeoutMs, signal),
+        );
+        await timed("all nodes Ready", () => kubectl.waitNodesReady(this.readyTimeoutMs, signal));
+      }
       data = { ...data, topology: await this.observedTopology(data, kubectl), complete: true };
       await writeLabData(lab, data);
     } catch (err) {

@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import type { AgentConfigInput } from "../../images/agent/config.ts";
 import { spawnDaemon } from "../../images/common/exec.ts";
 import { isAlive, startTime } from "../common/proc.ts";
 import { allOf, type WaitStrategy, waitUntil } from "../common/wait.ts";
@@ -12,6 +13,7 @@ import { renderKubeconfig } from "../control-plane/kubeconfig.ts";
 import type { ControlPlaneConfig } from "../control-plane/main.ts";
 import { createPki, randomToken } from "../control-plane/pki.ts";
 import type { KubeletConfigInput } from "../kubelet/config.ts";
+import type { RestartableProcessName } from "../provider.ts";
 import type { ResolvedTopology } from "../topology/resolve.ts";
 import type { HostLayout, LabLayout } from "./layout.ts";
 import type { Ledger } from "./ledger.ts";
@@ -35,6 +37,9 @@ export interface NodePaths {
   cniConfDir: string;
   /** The agent's CNI socket; the kubelet passes it to the plugin as ANTREA_CNI_SOCKET. */
   cniSocket: string;
+  cniIpamDataDir: string;
+  agentConfig: string;
+  agentLog: string;
 }
 
 export function clusterPaths(layout: LabLayout): ClusterPaths {
@@ -53,6 +58,9 @@ export function nodePaths(host: HostLayout): NodePaths {
     kubeletLog: join(host.dir, "kubelet.log"),
     cniConfDir: join(host.dir, "cni", "net.d"),
     cniSocket: join(host.dir, "antrea", "cni.sock"),
+    cniIpamDataDir: join(host.dir, "cni", "networks"),
+    agentConfig: join(host.dir, "agent.json"),
+    agentLog: join(host.dir, "agent.log"),
   };
 }
 
@@ -76,7 +84,7 @@ function tsxArgv(entry: string, ...args: string[]): string[] {
 
 /** How to (re)start one of the lab's long-running programs. */
 interface DaemonSpec {
-  name: "control-plane" | "kubelet";
+  name: RestartableProcessName;
   host: HostLayout;
   argv: string[];
   log: string;
@@ -111,11 +119,22 @@ function kubeletSpec(host: HostLayout): DaemonSpec {
   };
 }
 
+function agentSpec(host: HostLayout): DaemonSpec {
+  const p = nodePaths(host);
+  return {
+    name: "agent",
+    host,
+    argv: tsxArgv("images/agent/main.ts", "--config", p.agentConfig),
+    log: p.agentLog,
+  };
+}
+
 /** The spec of a restartable daemon of a node, or undefined when the node does not run one of that name. */
 export function daemonSpec(layout: LabLayout, nodeName: string, name: string): DaemonSpec | undefined {
   const host = layout.nodes.find((n) => n.name === nodeName);
   if (!host) return undefined;
   if (name === "kubelet") return kubeletSpec(host);
+  if (name === "agent") return agentSpec(host);
   if (name === "control-plane" && host.role === "control-plane") return controlPlaneSpec(layout);
   return undefined;
 }
@@ -167,10 +186,10 @@ function apiReady(kc: KubeConfig, url: string): WaitStrategy {
   };
 }
 
-function nodesReady(kc: KubeConfig, names: readonly string[]): WaitStrategy {
+function nodesReady(kc: KubeConfig, names: readonly string[], level: "registered" | "Ready"): WaitStrategy {
   const api = kc.makeApiClient(CoreV1Api);
   return {
-    what: `nodes ${names.join(", ")} Ready`,
+    what: `nodes ${names.join(", ")} ${level}`,
     async check() {
       const nodes = await api.listNode().catch(() => undefined);
       if (!nodes) return "API not answering";
@@ -178,7 +197,7 @@ function nodesReady(kc: KubeConfig, names: readonly string[]): WaitStrategy {
       for (const name of names) {
         const node = nodes.items.find((n) => n.metadata?.name === name);
         const ready = node?.status?.conditions?.find((c) => c.type === "Ready");
-        if (ready?.status !== "True")
+        if (level === "registered" ? !node : ready?.status !== "True")
           pending.push(`${name} ${node ? (ready?.message ?? "not Ready") : "not registered"}`);
       }
       return pending.length ? pending.join("; ") : true;
@@ -187,6 +206,7 @@ function nodesReady(kc: KubeConfig, names: readonly string[]): WaitStrategy {
 }
 
 export interface ClusterStartOptions {
+  stack?: "reference" | "none";
   timeoutMs?: number;
   signal?: AbortSignal;
   progress?: (step: string, ms: number) => void;
@@ -262,37 +282,62 @@ export async function startCluster(
         stateDir: p.kubeletStateDir,
         cni: { confDir: p.cniConfDir, pluginDirs: CNI_PLUGIN_DIRS },
       };
-      if (process.env.OVSLAB_STANDIN_CNI)
-        await writeFile(
-          join(p.cniConfDir, "10-bridge.conflist"),
-          JSON.stringify({
-            cniVersion: "1.0.0",
-            name: "standin",
-            plugins: [
-              {
-                type: "bridge",
-                bridge: "cni0",
-                isGateway: true,
-                ipMasq: false,
-                ipam: { type: "host-local", ranges: [[{ subnet: node?.podCIDR }]] },
-              },
-              { type: "portmap", capabilities: { portMappings: true } },
-            ],
-          }),
-        ); // TEMP
+      await writeFile(
+        join(p.cniConfDir, "10-bridge.conflist"),
+        JSON.stringify({
+          cniVersion: "1.0.0",
+          name: "standin",
+          plugins: [
+            {
+              type: "bridge",
+              bridge: "cni0",
+              isGateway: true,
+              ipMasq: false,
+              ipam: { type: "host-local", ranges: [[{ subnet: node?.podCIDR }]] },
+            },
+            { type: "portmap", capabilities: { portMappings: true } },
+          ],
+        }),
+      ); // TEMP
       await writeFile(p.kubeletConfig, `${JSON.stringify(config, null, 2)}\n`);
       return startDaemon(ledger, kubeletSpec(host));
     }),
   );
+  const stack = opts.stack ?? "reference";
+  const agents =
+    stack === "reference"
+      ? await Promise.all(
+          layout.nodes.map(async (host) => {
+            const p = nodePaths(host);
+            const config: AgentConfigInput = {
+              nodeName: host.name,
+              kubeconfig: paths.kubeconfig,
+              ovsRundir: host.dir,
+              tunnelType: topology.network.tunnel,
+              mtu: topology.network.podMTU,
+              cniSocket: p.cniSocket,
+              cniConfDir: p.cniConfDir,
+              cniIpamDataDir: p.cniIpamDataDir,
+            };
+            await writeFile(p.agentConfig, `${JSON.stringify(config, null, 2)}\n`);
+            return startDaemon(ledger, agentSpec(host));
+          }),
+        )
+      : [];
   await waitUntil(
-    allOf("nodes Ready", [
-      ...kubelets.map(stillRunning),
+    allOf(stack === "none" ? "nodes registered" : "nodes Ready", [
+      ...[...kubelets, ...agents].map(stillRunning),
       nodesReady(
         kc,
         layout.nodes.map((n) => n.name),
+        stack === "none" ? "registered" : "Ready",
       ),
     ]),
     { timeoutMs, intervalMs: 250, ...(opts.signal ? { signal: opts.signal } : {}) },
   );
-  lap(`${kubelets.length} kubelets, nodes Ready`);
+  lap(
+    stack === "none"
+      ? `${kubelets.length} kubelets, nodes registered (no networking stack: nodes stay NotReady)`
+      : `${kubelets.length} kubelets and agents, nodes Ready`,
+  );
 }

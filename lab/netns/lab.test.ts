@@ -163,7 +163,7 @@ describe("embedded lab (netns provider)", () => {
     );
     const withPid = entries.filter((e) => e.kind === "process" && e.pid !== undefined);
     const nodes = status.hosts.filter((h) => h.role !== "external").map((h) => h.name);
-    const perNode = ["ovsdb-server", "ovs-vswitchd", "kubelet"];
+    const perNode = ["ovsdb-server", "ovs-vswitchd", "kubelet", "agent"];
     expect(withPid.map((e) => (e.kind === "process" ? `${e.host}/${e.name}` : "")).sort()).toEqual(
       [...nodes.flatMap((n) => perNode.map((p) => `${n}/${p}`)), "control-plane/control-plane"].sort(),
     );
@@ -186,7 +186,8 @@ describe("ovslab CLI lifecycle", () => {
     const vsctl = (...args: string[]) =>
       runCli(["exec", "--name", name, "node/worker", "--", "ovs-vsctl", ...args]);
     expect((await vsctl("br-exists", "br-phy")).code).toBe(0);
-    const missing = await vsctl("br-exists", "br-int");
+    expect((await vsctl("br-exists", "br-int")).code).toBe(0); // created by the node's agent
+    const missing = await vsctl("br-exists", "br-nope");
     expect(missing.code).toBe(2); // ovs-vsctl's own exit code for "no such bridge"
     const down = await runCli(["down", "--name", name]);
     expect(down.stdout).toMatch(new RegExp(`lab ${name} removed`));

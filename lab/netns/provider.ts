@@ -50,6 +50,9 @@ export class NetnsProvider implements Provider {
     const parsedName = LabName.safeParse(lab);
     if (!parsedName.success)
       throw new Error(`invalid lab name "${lab}": ${parsedName.error.issues[0]?.message}`);
+    if (opts.stack === "antrea") {
+      throw new Error("the embedded lab runs the reference stack (or none); real Antrea needs provider kind");
+    }
     await this.preflight();
     const progress = opts.progress ?? (() => {});
     const timed = async <T>(step: string, fn: () => Promise<T>): Promise<T> => {
@@ -104,6 +107,7 @@ export class NetnsProvider implements Provider {
       if (failed) throw failed.reason;
       opts.signal?.throwIfAborted();
       await startCluster(layout, topology, ledger, {
+        ...(opts.stack ? { stack: opts.stack } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
         progress: (step, ms) => progress({ step, ms }),
       });

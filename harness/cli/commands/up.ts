@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { StackName } from "../../../lab/provider.ts";
 import { providerFor } from "../../../lab/providers.ts";
 import { loadTopology } from "../../../lab/topology/load.ts";
 import { ExitError } from "../exit.ts";
@@ -16,7 +17,16 @@ export function registerUp(program: Command): void {
     )
     .option("--name <lab>", "lab name (default: the topology's name)")
     .option("--provider <name>", "netns (embedded, default) or kind; overrides the topology's provider")
-    .action(async (opts: { topology: string; name?: string; provider?: string }) => {
+    .option(
+      "--stack <name>",
+      "networking stack: reference (this project's Antrea-compatible agent and CNI; netns default), " +
+        "antrea (real Antrea; kind default) or none (no CNI: nodes stay NotReady)",
+    )
+    .action(async (opts: { topology: string; name?: string; provider?: string; stack?: string }) => {
+      if (opts.stack !== undefined && !["reference", "antrea", "none"].includes(opts.stack)) {
+        throw new ExitError(`unknown stack "${opts.stack}" (use reference, antrea or none)`, 2);
+      }
+      const stack = opts.stack as StackName | undefined;
       const file = topologyPath(opts.topology);
       const { spec } = await loadTopology(file);
       const providerName = opts.provider ?? spec.provider;
@@ -40,6 +50,7 @@ export function registerUp(program: Command): void {
           {
             ...(opts.name ? { name: opts.name } : {}),
             signal: abort.signal,
+            ...(stack ? { stack } : {}),
             progress: (e) => process.stderr.write(`  ✓ ${e.step} (${e.ms} ms)\n`),
           },
         );
