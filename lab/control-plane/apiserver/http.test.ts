@@ -175,6 +175,7 @@ describe("HTTP edge cases", () => {
       "coordination.k8s.io",
       "networking.k8s.io",
       "crd.antrea.io",
+      "controlplane.antrea.io",
     ]);
     const legacy = JSON.parse((await call("GET", "/apis/crd.antrea.io/v1beta1")).body);
     const tf = legacy.resources.find((r: { name: string }) => r.name === "traceflows");

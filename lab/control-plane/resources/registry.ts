@@ -1,6 +1,7 @@
 // Every kind the API server serves, and lookups by URL segments or by a kubectl-style name.
 import * as antrea from "./antrea.ts";
 import { deployment, replicaSet } from "./apps.ts";
+import { controlplaneKinds } from "./controlplane.ts";
 import { lease } from "./coordination.ts";
 import { configMap, endpoints, event, namespace, node, secret, serviceAccount } from "./core.ts";
 import { endpointSlice } from "./discovery.ts";
@@ -34,6 +35,7 @@ export const BUILTIN_RESOURCES: readonly ResourceDef[] = [
   antrea.traceflow,
   antrea.antreaAgentInfo,
   antrea.antreaControllerInfo,
+  ...controlplaneKinds,
 ];
 
 export interface GroupVersions {
