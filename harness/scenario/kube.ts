@@ -1,0 +1,58 @@
+// Kubernetes access for scenario steps: one kubeconfig, typed clients, a generic object client per default
+// namespace, readable API errors, and the kubectl command lines that failure messages offer for reproducing.
+import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
+import { formatArgv } from "../../images/common/exec.ts";
+
+export class Kube {
+  readonly kc: KubeConfig;
+  readonly core: CoreV1Api;
+  private readonly objectApis = new Map<string, KubernetesObjectApi>();
+
+  constructor(readonly kubeconfig: string) {
+    this.kc = new KubeConfig();
+    this.kc.loadFromFile(kubeconfig);
+    this.core = this.kc.makeApiClient(CoreV1Api);
+  }
+
+  /** A generic client whose default namespace (for objects that name none) is `namespace`. */
+  objects(namespace: string): KubernetesObjectApi {
+    let api = this.objectApis.get(namespace);
+    if (!api) {
+      const kc = new KubeConfig();
+      kc.loadFromFile(this.kubeconfig);
+      const current = kc.getContextObject(kc.getCurrentContext());
+      if (!current) throw new Error(`${this.kubeconfig} has no current context`);
+      const name = `${current.name}-${namespace}`;
+      kc.addContext({ ...current, name, namespace });
+      kc.setCurrentContext(name);
+      api = KubernetesObjectApi.makeApiClient(kc);
+      this.objectApis.set(namespace, api);
+    }
+    return api;
+  }
+
+  /** `kubectl --kubeconfig K ARGS...`, quoted for a shell. */
+  kubectl(args: readonly string[]): string {
+    return formatArgv(["kubectl", "--kubeconfig", this.kubeconfig, ...args]);
+  }
+}
+
+export function isNotFound(err: unknown): boolean {
+  return err instanceof ApiException && err.code === 404;
+}
+
+/** The API server's own message (from its Status body) rather than client-node's generic text. */
+export function apiErrorMessage(err: unknown): string {
+  if (err instanceof ApiException) {
+    const body: unknown = err.body;
+    let message: string | undefined;
+    try {
+      const status: unknown = typeof body === "string" ? JSON.parse(body) : body;
+      if (status && typeof status === "object" && "message" in status) message = String(status.message);
+    } catch {
+      // a body that is not a Status: fall back to the HTTP code
+    }
+    return `HTTP ${err.code}: ${message ?? String(body).slice(0, 300)}`;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
