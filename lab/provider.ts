@@ -47,8 +47,14 @@ export type Fault =
  */
 export type StackName = "reference" | "antrea" | "none";
 
-export type NodeProcessName = "ovsdb-server" | "ovs-vswitchd" | "control-plane" | "kubelet" | "agent";
-export type RestartableProcessName = "control-plane" | "kubelet" | "agent";
+export type NodeProcessName =
+  | "ovsdb-server"
+  | "ovs-vswitchd"
+  | "control-plane"
+  | "controller"
+  | "kubelet"
+  | "agent";
+export type RestartableProcessName = "control-plane" | "controller" | "kubelet" | "agent";
 
 export interface HostStatus {
   name: string;

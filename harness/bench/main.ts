@@ -5,9 +5,17 @@ import { PACKAGE_ROOT } from "../cli/paths.ts";
 import { renderTable } from "../cli/table.ts";
 import type { Benchmark } from "./benchmark.ts";
 import { labLifecycle } from "./lab-lifecycle.ts";
+import { podStartup } from "./pod-startup.ts";
 import { type Summary, summarize } from "./stats.ts";
 
-const BENCHMARKS: Benchmark[] = [labLifecycle];
+const ALL: Benchmark[] = [labLifecycle, podStartup];
+// BENCH_ONLY=name[,name]: run a subset.
+const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
+const BENCHMARKS = only ? ALL.filter((b) => only.includes(b.name)) : ALL;
+if (only && BENCHMARKS.length !== only.length) {
+  process.stderr.write(`unknown benchmark in BENCH_ONLY (known: ${ALL.map((b) => b.name).join(", ")})\n`);
+  process.exit(2);
+}
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 
 interface Row {

@@ -53,6 +53,7 @@ const NODE_PROCESS: Record<NodeProcessName, string> = {
   agent: "antrea-agent",
   kubelet: "kubelet",
   "control-plane": "kube-apiserver",
+  controller: "antrea-controller",
   "ovs-vswitchd": "ovs-vswitchd",
   "ovsdb-server": "ovsdb-server",
 };

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { AgentConfigInput } from "../../images/agent/config.ts";
 import { spawnDaemon } from "../../images/common/exec.ts";
+import type { ControllerConfigInput } from "../../images/controller/config.ts";
 import { isAlive, startTime } from "../common/proc.ts";
 import { allOf, type WaitStrategy, waitUntil } from "../common/wait.ts";
 import { renderKubeconfig } from "../control-plane/kubeconfig.ts";
@@ -28,6 +29,8 @@ export interface ClusterPaths {
   pkiDir: string;
   controlPlaneConfig: string;
   controlPlaneLog: string;
+  controllerConfig: string;
+  controllerLog: string;
 }
 
 export interface NodePaths {
@@ -48,6 +51,8 @@ export function clusterPaths(layout: LabLayout): ClusterPaths {
     pkiDir: join(layout.stateDir, "pki"),
     controlPlaneConfig: join(layout.stateDir, "control-plane.json"),
     controlPlaneLog: join(layout.stateDir, "control-plane.log"),
+    controllerConfig: join(layout.stateDir, "controller.json"),
+    controllerLog: join(layout.stateDir, "controller.log"),
   };
 }
 
@@ -108,6 +113,16 @@ function controlPlaneSpec(layout: LabLayout): DaemonSpec {
   };
 }
 
+function controllerSpec(layout: LabLayout): DaemonSpec {
+  const paths = clusterPaths(layout);
+  return {
+    name: "controller",
+    host: controlPlaneHost(layout),
+    argv: tsxArgv("images/controller/main.ts", "--config", paths.controllerConfig),
+    log: paths.controllerLog,
+  };
+}
+
 function kubeletSpec(host: HostLayout): DaemonSpec {
   const p = nodePaths(host);
   return {
@@ -135,7 +150,8 @@ export function daemonSpec(layout: LabLayout, nodeName: string, name: string): D
   if (!host) return undefined;
   if (name === "kubelet") return kubeletSpec(host);
   if (name === "agent") return agentSpec(host);
-  if (name === "control-plane" && host.role === "control-plane") return controlPlaneSpec(layout);
+  if (host.role === "control-plane" && name === "control-plane") return controlPlaneSpec(layout);
+  if (host.role === "control-plane" && name === "controller") return controllerSpec(layout);
   return undefined;
 }
 
@@ -304,6 +320,10 @@ export async function startCluster(
     }),
   );
   const stack = opts.stack ?? "reference";
+  if (stack === "reference") {
+    const config: ControllerConfigInput = { kubeconfig: paths.kubeconfig };
+    await writeFile(paths.controllerConfig, `${JSON.stringify(config, null, 2)}\n`);
+  }
   const agents =
     stack === "reference"
       ? await Promise.all(
@@ -324,6 +344,7 @@ export async function startCluster(
           }),
         )
       : [];
+  if (stack === "reference") agents.push(await startDaemon(ledger, controllerSpec(layout)));
   await waitUntil(
     allOf(stack === "none" ? "nodes registered" : "nodes Ready", [
       ...[...kubelets, ...agents].map(stillRunning),

@@ -165,7 +165,11 @@ describe("embedded lab (netns provider)", () => {
     const nodes = status.hosts.filter((h) => h.role !== "external").map((h) => h.name);
     const perNode = ["ovsdb-server", "ovs-vswitchd", "kubelet", "agent"];
     expect(withPid.map((e) => (e.kind === "process" ? `${e.host}/${e.name}` : "")).sort()).toEqual(
-      [...nodes.flatMap((n) => perNode.map((p) => `${n}/${p}`)), "control-plane/control-plane"].sort(),
+      [
+        ...nodes.flatMap((n) => perNode.map((p) => `${n}/${p}`)),
+        "control-plane/control-plane",
+        "control-plane/controller",
+      ].sort(),
     );
     const data = JSON.parse(await readFile(join(labStateDir(status.name), "topology-data.json"), "utf8"));
     expect(data.topology.name).toBe(status.name);
