@@ -47,6 +47,12 @@ export type Fault =
  */
 export type StackName = "reference" | "antrea" | "none";
 
+/**
+ * Every node carries this label with its topology name on every provider, so that scenarios can place Pods with
+ * `nodeSelector: { ovslab.dev/topology-node: worker }` whatever the provider calls the node.
+ */
+export const TOPOLOGY_NODE_LABEL = "ovslab.dev/topology-node";
+
 export type NodeProcessName =
   | "ovsdb-server"
   | "ovs-vswitchd"

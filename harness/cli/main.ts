@@ -5,6 +5,7 @@ import { registerDown } from "./commands/down.ts";
 import { registerExec } from "./commands/exec.ts";
 import { registerKubeconfig } from "./commands/kubeconfig.ts";
 import { registerPing } from "./commands/ping.ts";
+import { registerRun } from "./commands/run.ts";
 import { registerSchema } from "./commands/schema.ts";
 import { registerStatus } from "./commands/status.ts";
 import { registerUp } from "./commands/up.ts";
@@ -26,6 +27,7 @@ registerStatus(program);
 registerKubeconfig(program);
 registerExec(program);
 registerPing(program);
+registerRun(program);
 registerValidate(program);
 registerSchema(program);
 

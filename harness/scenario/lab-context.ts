@@ -188,6 +188,22 @@ export class LabContext {
     return Promise.all(texts.map((t) => this.resolve(t)));
   }
 
+  /** Resolves references inside a regular expression; the values are inserted escaped (an IP's dots stay literal). */
+  async resolvePattern(pattern: string): Promise<string> {
+    const parts = parseTemplate(pattern);
+    if (typeof parts === "string") throw new Error(parts);
+    const values = await Promise.all(
+      parts.map(async (p) =>
+        typeof p === "string" ? p : (await this.field(p)).replace(/[.*+?^${}()|[\]\\]/g, "\\$&"),
+      ),
+    );
+    return values.join("");
+  }
+
+  async resolvePatterns(patterns: readonly string[]): Promise<string[]> {
+    return Promise.all(patterns.map((p) => this.resolvePattern(p)));
+  }
+
   /** The address traffic to `text` goes to: a pod's IP, a service's ClusterIP, a host's IP, or the text itself. */
   async address(text: string): Promise<string> {
     if (!isObjectForm(text)) return this.resolve(text);

@@ -2,10 +2,11 @@
 // CNI), the lab's Pod and Service ranges, IPv4, kube-proxy in iptables mode and an empty DNS search list (host
 // search domains slow down in-cluster DNS). One control-plane node plus the topology's workers, in file order.
 import { stringify } from "yaml";
+/** Node label naming the topology node a kind node plays, so that scenarios' node names can be found on kind. */
+import { TOPOLOGY_NODE_LABEL } from "../provider.ts";
 import type { TopologyFile } from "../topology/schema.ts";
 
-/** Node label naming the topology node a kind node plays, so that scenarios' node names can be found on kind. */
-export const TOPOLOGY_NODE_LABEL = "ovslab.dev/topology-node";
+export { TOPOLOGY_NODE_LABEL };
 
 /** kube-controller-manager's default per-node Pod CIDR size on IPv4, which kind does not let us change simply. */
 const KIND_NODE_MASK_SIZE = 24;

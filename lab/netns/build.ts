@@ -2,10 +2,12 @@
 // with br-phy holding the node IP) and each external host. Every object is written to the ledger before it exists.
 // The datapath facts applied here are measured in shared/reference/ovs-userspace-datapath.md (§1, §5, §10).
 import { mkdir } from "node:fs/promises";
-import { run } from "../../images/common/exec.ts";
+import { join } from "node:path";
+import { run, spawnDaemon } from "../../images/common/exec.ts";
 import { OvsTools, ovsEnv } from "../../images/common/ovs.ts";
 import { startTime } from "../common/proc.ts";
 import type { ResolvedTopology } from "../topology/resolve.ts";
+import { PACKAGE_ROOT, tsxArgv } from "./entrypoints.ts";
 import { ipBatch, shellIn } from "./kernel.ts";
 import {
   type HostLayout,
@@ -139,6 +141,34 @@ export async function createExternalHost(
       "ip link set eth0 up",
     ].join("\n"),
   );
+  await startExternalService(host, ledger);
+}
+
+/** Port of the external host's agnhost netexec (HTTP /clientip, /hostname; UDP echo on the next port), as on kind. */
+export const EXTERNAL_NETEXEC_PORT = 8080;
+
+/** "The internet": agnhost netexec, which tells a client the source address it saw (Egress and SNAT checks). */
+async function startExternalService(host: HostLayout, ledger: Ledger): Promise<void> {
+  const name = "netexec";
+  await ledger.record({ kind: "process", name, host: host.name });
+  const argv = tsxArgv(
+    "images/workloads/agnhost.ts",
+    "netexec",
+    `--http-port=${EXTERNAL_NETEXEC_PORT}`,
+    `--udp-port=${EXTERNAL_NETEXEC_PORT + 1}`,
+  );
+  const pid = await spawnDaemon(argv, {
+    netns: host.netns,
+    logFile: join(host.dir, "netexec.log"),
+    cwd: PACKAGE_ROOT,
+  });
+  await ledger.record({
+    kind: "process",
+    name,
+    host: host.name,
+    pid,
+    startTime: (await startTime(pid)) ?? "",
+  });
 }
 
 /** ovsdb-server and ovs-vswitchd of one node, each detached with a pid file in the node's directory. */

@@ -3,7 +3,6 @@
 // in the ledger before it starts. File locations are derived here, once, from the lab layout.
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import type { AgentConfigInput } from "../../images/agent/config.ts";
 import { spawnDaemon } from "../../images/common/exec.ts";
@@ -14,12 +13,12 @@ import { renderKubeconfig } from "../control-plane/kubeconfig.ts";
 import type { ControlPlaneConfig } from "../control-plane/main.ts";
 import { createPki, randomToken } from "../control-plane/pki.ts";
 import type { KubeletConfigInput } from "../kubelet/config.ts";
-import type { RestartableProcessName } from "../provider.ts";
+import { type RestartableProcessName, TOPOLOGY_NODE_LABEL } from "../provider.ts";
 import type { ResolvedTopology } from "../topology/resolve.ts";
+import { PACKAGE_ROOT, tsxArgv } from "./entrypoints.ts";
 import type { HostLayout, LabLayout } from "./layout.ts";
 import type { Ledger } from "./ledger.ts";
 
-const PACKAGE_ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const API_PORT = 6443;
 /** kubeadm's control-plane taint: only Pods that tolerate it (none of the scenarios' workloads) land there. */
 const CONTROL_PLANE_TAINT = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" } as const;
@@ -80,11 +79,6 @@ function controlPlaneHost(layout: LabLayout): HostLayout {
 
 export function apiServerUrl(layout: LabLayout): string {
   return `https://${controlPlaneHost(layout).address}:${API_PORT}`;
-}
-
-/** A TypeScript entry point of this package, run by Node with tsx. */
-function tsxArgv(entry: string, ...args: string[]): string[] {
-  return [process.execPath, "--import", "tsx", join(PACKAGE_ROOT, entry), ...args];
 }
 
 /** How to (re)start one of the lab's long-running programs. */
@@ -292,7 +286,7 @@ export async function startCluster(
         kubeconfig: paths.kubeconfig,
         address: host.address,
         lab: layout.lab,
-        labels: node?.labels ?? {},
+        labels: { ...node?.labels, [TOPOLOGY_NODE_LABEL]: host.name },
         controlPlane: host.role === "control-plane",
         taints: host.role === "control-plane" ? [CONTROL_PLANE_TAINT] : [],
         stateDir: p.kubeletStateDir,

@@ -169,6 +169,7 @@ describe("embedded lab (netns provider)", () => {
         ...nodes.flatMap((n) => perNode.map((p) => `${n}/${p}`)),
         "control-plane/control-plane",
         "control-plane/controller",
+        "ext/netexec",
       ].sort(),
     );
     const data = JSON.parse(await readFile(join(labStateDir(status.name), "topology-data.json"), "utf8"));

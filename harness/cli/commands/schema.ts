@@ -3,12 +3,14 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { z } from "zod";
 import { TopologyFile } from "../../../lab/topology/schema.ts";
+import { SCENARIO_SCHEMA_FILE, ScenarioFile } from "../../scenario/schema.ts";
 import { ExitError } from "../exit.ts";
 import { TOPOLOGIES_DIR } from "../paths.ts";
 
 /** JSON Schemas generated from the zod schemas, and where they are shipped for editors. */
 export const SCHEMAS = {
   topology: { schema: TopologyFile, file: join(TOPOLOGIES_DIR, "topology.schema.json") },
+  scenario: { schema: ScenarioFile, file: SCENARIO_SCHEMA_FILE },
 } as const;
 
 export function jsonSchemaText(kind: keyof typeof SCHEMAS): string {

@@ -26,7 +26,7 @@ async function resolved(ctx: LabContext, m: Expect["stdout"]) {
   return {
     contains: await ctx.resolveAll(asList(m?.contains)),
     absent: await ctx.resolveAll(asList(m?.absent)),
-    regex: asList(m?.regex),
+    regex: await ctx.resolvePatterns(asList(m?.regex)),
   };
 }
 

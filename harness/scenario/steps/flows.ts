@@ -78,7 +78,7 @@ export const flowsStep = defineStep({
     const expectations = {
       contains: await ctx.resolveAll(asList(f.contains)),
       absent: await ctx.resolveAll(asList(f.absent)),
-      regex: asList(f.regex),
+      regex: await ctx.resolvePatterns(asList(f.regex)),
     };
     const baseline =
       f.packetsIncreased === undefined ? undefined : ctx.memory.get(SAVED + f.packetsIncreased);
