@@ -30,6 +30,7 @@ import { configureGateway, linkNames, prepareNodeKernel, transportInterface } fr
 import { InterfaceStore, loadPodInterfaces } from "./interface-store.ts";
 import { formatCidr, gatewayIP, parseCidr } from "./ipv4.ts";
 import { errorMessage, type Logger, stdoutLogger } from "./log.ts";
+import { startNodePortLocal } from "./nodeportlocal/controller.ts";
 import { FlowInstaller } from "./openflow/flow-installer.ts";
 import { Peers } from "./peers.ts";
 import { BRIDGE } from "./pipeline/constants.ts";
@@ -226,6 +227,18 @@ export async function startAgent(
       clearInterval(checkTimer);
       await watchdog.stop();
     });
+
+    if (config.nodePortLocal.enable) {
+      const npl = await startNodePortLocal({
+        kc,
+        nodeName: config.nodeName,
+        nodeIP: self.nodeIP,
+        exec,
+        config: config.nodePortLocal,
+        log,
+      });
+      cleanups.push(() => npl.stop());
+    }
 
     const cni = await startCniServer({ socketPath: config.cniSocket, podNetwork, log: (m) => log.info(m) });
     cleanups.push(

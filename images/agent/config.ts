@@ -3,6 +3,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
+import { nodePortLocalConfigSchema } from "./nodeportlocal/config.ts";
 
 const netnsName = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -42,6 +43,8 @@ export const agentConfigSchema = z.strictObject({
   flowCheckIntervalSeconds: z.number().positive().default(1),
   /** How often the AntreaAgentInfo heartbeat is posted (Antrea: 60 s). */
   agentInfoIntervalSeconds: z.number().positive().default(60),
+  /** NodePortLocal: per-Pod node ports for annotated Services (Antrea's chart default: disabled). */
+  nodePortLocal: nodePortLocalConfigSchema,
 });
 
 export type AgentConfigInput = z.input<typeof agentConfigSchema>;

@@ -332,6 +332,8 @@ export async function startCluster(
               cniSocket: p.cniSocket,
               cniConfDir: p.cniConfDir,
               cniIpamDataDir: p.cniIpamDataDir,
+              // Antrea's chart leaves NodePortLocal off; scenarios need it, as the kind provider enables it.
+              nodePortLocal: { enable: true, portRange: "61000-62000" },
             };
             await writeFile(p.agentConfig, `${JSON.stringify(config, null, 2)}\n`);
             return startDaemon(ledger, agentSpec(host));

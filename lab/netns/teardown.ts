@@ -41,6 +41,15 @@ export async function teardown(lab: string): Promise<TeardownReport> {
   }
   for (const ns of netns) for (const pid of await pidsInNetns(ns)) pids.add(pid);
   await terminate([...pids]);
+  // A kubelet that was still stopping may have restarted a container meanwhile: sweep the namespaces again
+  // until they are empty (a namespace's processes would outlive `ip netns delete`).
+  for (let round = 0; round < 5; round++) {
+    const late: number[] = [];
+    for (const ns of netns) late.push(...(await pidsInNetns(ns)));
+    if (!late.length) break;
+    for (const pid of late) pids.add(pid);
+    await terminate(late);
+  }
 
   // 2. namespaces (their links, bridges and OVS taps go with them)
   await ipBatch(
