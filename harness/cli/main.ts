@@ -1,6 +1,7 @@
 // The `ovslab` command line (DESIGN.md §7). Exit codes: 0 success, 1 failure, 2 invalid input, 130 interrupted.
 import { Command, CommanderError } from "commander";
 import { InvalidInputError } from "../../lab/common/source-file.ts";
+import { registerAntctl } from "./commands/antctl.ts";
 import { registerDown } from "./commands/down.ts";
 import { registerExec } from "./commands/exec.ts";
 import { registerKubeconfig } from "./commands/kubeconfig.ts";
@@ -26,6 +27,7 @@ registerDown(program);
 registerStatus(program);
 registerKubeconfig(program);
 registerExec(program);
+registerAntctl(program);
 registerPing(program);
 registerRun(program);
 registerValidate(program);

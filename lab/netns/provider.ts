@@ -22,6 +22,7 @@ import { LabName, type TopologyFile } from "../topology/schema.ts";
 import { chooseUnderlay, withMachineLock } from "./allocate.ts";
 import { createExternalHost, createNode, createUnderlay } from "./build.ts";
 import { clusterPaths, daemonSpec, startCluster, startDaemon } from "./cluster.ts";
+import { tsxArgv } from "./entrypoints.ts";
 import { listNetns } from "./kernel.ts";
 import { type HostLayout, type LabLayout, layoutFor } from "./layout.ts";
 import { claimStateDir, Ledger, labStateDir, latestProcesses, listStateDirs } from "./ledger.ts";
@@ -37,6 +38,9 @@ export interface TopologyData {
   topology: ResolvedTopology;
   layout: LabLayout;
 }
+
+/** The reference stack's antctl, which `exec node/NODE -- antctl ...` runs. */
+const ANTCTL_ENTRY = "images/antctl/main.ts";
 
 export class NetnsProvider implements Provider {
   readonly name = "netns" as const;
@@ -182,9 +186,10 @@ export class NetnsProvider implements Provider {
   async exec(
     name: string,
     target: ExecTarget,
-    argv: readonly string[],
+    command: readonly string[],
     opts: ExecOptions = {},
   ): Promise<ExecResult> {
+    let argv = command;
     const data = await mustReadTopologyData(name);
     if (target.kind === "pod") return execInLabPod(data.layout, target, argv, opts);
     const hosts = target.kind === "node" ? data.layout.nodes : data.layout.external;
@@ -196,8 +201,14 @@ export class NetnsProvider implements Provider {
       );
     }
     if (!argv.length) throw new Error("no command given");
-    // OVS tools inside a node find that node's OVS through OVS_RUNDIR.
-    const env = { ...process.env, ...(target.kind === "node" ? ovsEnv(host.dir) : {}), ...opts.env };
+    // OVS tools inside a node find that node's OVS through OVS_RUNDIR; `antctl` is the reference stack's, talking
+    // to that node's OVS and the lab's API (as antctl in an antrea-agent container does).
+    const nodeEnv =
+      target.kind === "node"
+        ? { ...ovsEnv(host.dir), KUBECONFIG: clusterPaths(data.layout).kubeconfig, NODE_NAME: host.name }
+        : {};
+    const env = { ...process.env, ...nodeEnv, ...opts.env };
+    if (target.kind === "node" && argv[0] === "antctl") argv = [...tsxArgv(ANTCTL_ENTRY), ...argv.slice(1)];
     if (opts.stdio === "inherit") {
       const code = await runAttached(argv, { netns: host.netns, env });
       return { code, stdout: "", stderr: "", timedOut: false };

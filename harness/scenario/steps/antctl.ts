@@ -1,23 +1,14 @@
 // antctl: runs the antctl-compatible CLI on a node (Antrea's agent mode) and checks its exit code and output.
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { NodeRef, TemplateString } from "../refs.ts";
 import { CommandExpectShape, runAndCheck } from "./command-expect.ts";
 import { defineStep, STEP_COMMON } from "./step-kind.ts";
 
-const PACKAGE_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-
 /**
- * The antctl command on a node. A guess until images/antctl exists: the project's TypeScript antctl run by the
- * node's Node.js (on kind, this becomes `antctl` inside the antrea-agent container).
+ * antctl on a node: every provider runs it there with that node's agent context (the embedded lab: the reference
+ * stack's antctl with the node's OVS and the lab's API; kind: antctl in the node's antrea-agent container).
  */
-export const ANTCTL_ARGV: readonly string[] = [
-  process.execPath,
-  "--import",
-  "tsx",
-  join(PACKAGE_ROOT, "images", "antctl", "main.ts"),
-];
+export const ANTCTL_ARGV: readonly string[] = ["antctl"];
 
 const Antctl = z.strictObject({
   ...STEP_COMMON,
