@@ -1,14 +1,12 @@
-// egress: the source IP an external host sees for a Pod's traffic, as Antrea's e2e checks it (assertClientIP):
-// agnhost netexec serves on the external host, the Pod asks it for /clientip, and the host part of the answer
-// must be the expected IP. Asked again until it is (or the step times out): Egress IPs move when Nodes fail.
+// egress: the source IP an external host sees for a Pod's traffic, as Antrea's e2e checks it (assertClientIP): the
+// Pod asks the external host's agnhost netexec (which every lab runs there) for /clientip, and the host part of the
+// answer must be the expected IP. Asked again until it is (or the step times out): Egress IPs move when Nodes fail.
 // Besides the usual references, the expected IP may name an Egress: ${egress/NAME.ip} (its spec.egressIP) or
 // ${egress/NAME.node} (its status.egressNode), read when the step runs.
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
-import { agnhostArgv } from "../../../images/workloads/images.ts";
-import type { ExecResult, ExecTarget } from "../../../lab/provider.ts";
 import { apiErrorMessage } from "../kube.ts";
-import { type LabContext, targetText } from "../lab-context.ts";
+import type { LabContext } from "../lab-context.ts";
 import { isObjectForm, parseObjectRef, parseTemplate } from "../refs.ts";
 import { defineStep, remaining, STEP_COMMON, StepFailure } from "./step-kind.ts";
 
@@ -25,7 +23,8 @@ const refCheck =
   (text: string, ctx: z.RefinementCtx): void => {
     const ref = isObjectForm(text) ? parseObjectRef(text) : `"${text}" is not ${kind}/...`;
     if (typeof ref === "string") ctx.addIssue({ code: "custom", message: ref });
-    else if (ref.kind !== kind) ctx.addIssue({ code: "custom", message: `expected ${kind}/..., not ${ref.kind}` });
+    else if (ref.kind !== kind)
+      ctx.addIssue({ code: "custom", message: `expected ${kind}/..., not ${ref.kind}` });
   };
 
 const Egress = z.strictObject({
@@ -44,7 +43,8 @@ const Egress = z.strictObject({
     .string()
     .superRefine(refCheck("ext"))
     .optional()
-    .describe("the external host that serves /clientip (default: the lab's first external host)"),
+    .describe("the external host, whose agnhost netexec serves /clientip (default: the lab's first one)"),
+  port: z.number().int().min(1).max(65535).default(8080).describe("netexec's HTTP port on the external host"),
 });
 
 type EgressBody = z.output<typeof Egress>;
@@ -64,96 +64,58 @@ async function resolveExpected(ctx: LabContext, text: string): Promise<string> {
           throw new Error(`${whole}: cannot read Egress ${name}: ${apiErrorMessage(err)}`);
         })) as { spec?: { egressIP?: string }; status?: { egressNode?: string } };
       const value = field === "ip" ? egress.spec?.egressIP : egress.status?.egressNode;
-      if (!value) throw new Error(`${whole}: Egress ${name} has no ${field === "ip" ? "egressIP" : "egressNode"} yet`);
+      if (!value)
+        throw new Error(`${whole}: Egress ${name} has no ${field === "ip" ? "egressIP" : "egressNode"} yet`);
       out = out.replace(whole!, value);
     }
   }
   return ctx.resolve(out);
 }
 
-/** The lab's external host named by `ext/NAME`, or its first one. */
-function externalHost(ctx: LabContext, ext: string | undefined): { target: ExecTarget; text: string } {
-  const name = ext?.slice("ext/".length) ?? ctx.lab.status.hosts.find((h) => h.role === "external")?.name;
+/** `ext/NAME` as given, or the lab's first external host. */
+function externalHost(ctx: LabContext, ext: string | undefined): string {
+  if (ext) return ext;
+  const name = ctx.lab.status.hosts.find((h) => h.role === "external")?.name;
   if (!name) throw new Error(`lab ${ctx.lab.name} has no external host`);
-  return { target: { kind: "external", name }, text: `ext/${name}` };
+  return `ext/${name}`;
 }
 
 const clientIPArgv = (url: string) => ["curl", "-sS", "--connect-timeout", "1", "--max-time", "2", url];
 
-/** netexec on the external host for the length of the step, on a port of its own. */
-async function startNetexec(
-  ctx: LabContext,
-  ext: ExecTarget,
-  lifetimeMs: number,
-): Promise<{ port: number; stop: () => Promise<void> }> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = 18_000 + Math.floor(Math.random() * 1000);
-    const argv = agnhostArgv(["netexec", `--http-port=${port}`, "--udp-port=-1"]);
-    let ended: ExecResult | undefined;
-    const server = ctx.exec(ext, argv, { timeoutMs: lifetimeMs }).then((r) => {
-      ended = r;
-    });
-    const local = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100 && !ended; i++) {
-      const up = await ctx.exec(ext, clientIPArgv(`${local}/hostname`), { timeoutMs: 5000 });
-      if (up.code === 0) {
-        return {
-          port,
-          stop: async () => {
-            await ctx.exec(ext, clientIPArgv(`${local}/exit?code=0`), { timeoutMs: 5000 });
-            await server;
-          },
-        };
-      }
-      await sleep(100);
-    }
-    await server;
-  }
-  throw new Error(`agnhost netexec does not start on ${targetText(ext)}`);
-}
-
 export const egressStep = defineStep({
   kind: "egress",
-  description: "The source IP the external host sees for a Pod's traffic, asked again until it is the expected one",
+  description:
+    "The source IP the external host sees for a Pod's traffic, asked again until it is the expected one",
   schema: Egress,
   defaultTimeoutMs: 30_000,
   title: (e: EgressBody) => `egress ${e.pod} seen by ${e.ext ?? "ext"} as ${e.expectSourceIP}`,
   async run(e, ctx, limits) {
     const pod = ctx.execTarget(e.pod);
     const ext = externalHost(ctx, e.ext);
-    const extIP = await ctx.address(ext.text);
-    const server = await startNetexec(ctx, ext.target, remaining(limits) + 5000);
-    const argv = clientIPArgv(`http://${extIP}:${server.port}/clientip`);
+    const argv = clientIPArgv(`http://${await ctx.address(ext)}:${e.port}/clientip`);
     const seen = new Map<string, number>();
     let expected: string | undefined;
-    let last = "";
-    try {
-      for (;;) {
-        limits.signal.throwIfAborted();
-        try {
-          expected = await resolveExpected(ctx, e.expectSourceIP);
-        } catch (err) {
-          last = err instanceof Error ? err.message : String(err);
-        }
-        const res = await ctx.exec(pod, argv, { timeoutMs: 5000 });
-        const answer =
-          res.code === 0 ? res.stdout.trim().replace(/:\d+$/, "") : `error: ${res.stderr.trim() || res.code}`;
-        seen.set(answer, (seen.get(answer) ?? 0) + 1);
-        if (expected !== undefined && answer === expected) return;
-        if (remaining(limits) < 500) break;
-        await sleep(200);
+    let unresolved = "";
+    for (;;) {
+      limits.signal.throwIfAborted();
+      try {
+        expected = await resolveExpected(ctx, e.expectSourceIP);
+      } catch (err) {
+        unresolved = err instanceof Error ? err.message : String(err);
       }
-    } finally {
-      await server.stop();
+      const res = await ctx.exec(pod, argv, { timeoutMs: 5000 });
+      const answer =
+        res.code === 0 ? res.stdout.trim().replace(/:\d+$/, "") : `error: ${res.stderr.trim() || res.code}`;
+      seen.set(answer, (seen.get(answer) ?? 0) + 1);
+      if (expected !== undefined && answer === expected) return;
+      if (remaining(limits) < 500) break;
+      await sleep(200);
     }
     throw new StepFailure({
-      summary: `${ext.text} did not see ${e.pod} as ${e.expectSourceIP}`,
-      expected: expected ?? `${e.expectSourceIP} (unresolved: ${last})`,
+      summary: `${ext} did not see ${e.pod} as ${e.expectSourceIP}`,
+      expected: expected ?? `${e.expectSourceIP} (unresolved: ${unresolved})`,
       seen: [...seen].map(([ip, n]) => `${ip} ×${n}`).join(", "),
-      reproduce: [
-        ctx.reproduce(ext.target, agnhostArgv(["netexec", `--http-port=${server.port}`, "--udp-port=-1"])),
-        ctx.reproduce(pod, argv),
-      ],
+      reproduce: [ctx.reproduce(pod, argv)],
     });
   },
 });

@@ -3,8 +3,11 @@
 import { antctlStep } from "./antctl.ts";
 import { applyStep } from "./apply.ts";
 import { deleteStep } from "./delete.ts";
+import { egressStep } from "./egress.ts";
 import { execStep } from "./exec.ts";
+import { faultStep } from "./fault.ts";
 import { flowsStep } from "./flows.ts";
+import { nplStep } from "./npl.ts";
 import { probeStep } from "./probe.ts";
 import { reachabilityStep } from "./reachability.ts";
 import type { StepKind } from "./step-kind.ts";
@@ -19,6 +22,9 @@ export const STEP_KINDS: readonly StepKind[] = [
   flowsStep,
   execStep,
   antctlStep,
+  egressStep,
+  faultStep,
+  nplStep,
 ];
 
 export function stepKind(kind: string): StepKind | undefined {

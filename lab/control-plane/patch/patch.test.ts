@@ -204,4 +204,31 @@ describe("server-side apply", () => {
     expect(out.status).toEqual({ phase: "Running" });
     expect(out.metadata.managedFields).toHaveLength(1);
   });
+
+  it("keeps metadata when a re-apply no longer sets any metadata besides the name", () => {
+    const opts = {
+      manager: "kubectl",
+      schema: undefined,
+      statusSubresource: false,
+      time: "2026-01-01T00:00:00Z",
+    };
+    const first: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c", annotations: { a: "1" } },
+      data: { k: "v" },
+    };
+    const created = serverSideApply(undefined, first, opts);
+    const second: KubeObject = {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "c" },
+      data: { k: "v" },
+    };
+    const out = serverSideApply({ ...created, metadata: { ...created.metadata, uid: "u1" } }, second, opts);
+    expect(out.metadata.name).toBe("c");
+    expect(out.metadata.uid).toBe("u1");
+    expect(out.metadata.annotations).toBeUndefined();
+    expect(out.metadata.managedFields).toHaveLength(1);
+  });
 });

@@ -41,7 +41,9 @@ function removeDropped(target: unknown, previous: FieldSet, next: FieldSet): voi
     const kept = next[key];
     if (key.startsWith("f:") && isObject(target)) {
       const field = key.slice(2);
-      if (kept === undefined) delete target[field];
+      // metadata itself is never dropped (name, uid, resourceVersion live there): only the fields the manager owned.
+      if (kept === undefined && field === "metadata" && isObject(sub)) removeDropped(target[field], sub, {});
+      else if (kept === undefined) delete target[field];
       else if (isObject(sub) && isObject(kept)) removeDropped(target[field], sub, kept);
     } else if (key.startsWith("k:") && Array.isArray(target)) {
       let ident: unknown;
