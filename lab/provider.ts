@@ -60,7 +60,7 @@ export type NodeProcessName =
   | "controller"
   | "kubelet"
   | "agent";
-export type RestartableProcessName = "control-plane" | "controller" | "kubelet" | "agent";
+export type RestartableProcessName = "control-plane" | "controller" | "kubelet" | "agent" | "ovs-vswitchd";
 
 export interface HostStatus {
   name: string;

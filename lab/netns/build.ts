@@ -171,52 +171,61 @@ async function startExternalService(host: HostLayout, ledger: Ledger): Promise<v
   });
 }
 
+/** How to start ovs-vswitchd of a node (also used to restart it: a fault scenarios inject). */
+function vswitchdArgv(dir: string): string[] {
+  const ovs = new OvsTools(dir);
+  return [
+    "ovs-vswitchd",
+    `unix:${ovs.dbSocket}`,
+    `--pidfile=${ovs.pidFile("ovs-vswitchd")}`,
+    `--log-file=${dir}/ovs-vswitchd.log`,
+    "--detach",
+  ];
+}
+
+/** Starts one detached OVS daemon of a node, recording it in the ledger before and with its pid after. */
+async function startOvsDaemon(
+  host: HostLayout,
+  ledger: Ledger,
+  name: "ovsdb-server" | "ovs-vswitchd",
+  argv: string[],
+): Promise<void> {
+  const pidFile = new OvsTools(host.dir).pidFile(name);
+  await ledger.record({ kind: "process", name, host: host.name, pidFile });
+  await run(argv, { netns: host.netns, env: { ...process.env, ...ovsEnv(host.dir) } });
+  const pid = await readPidFile(pidFile);
+  if (pid === undefined) throw new Error(`${name} of ${host.name} started but wrote no pid file ${pidFile}`);
+  await ledger.record({
+    kind: "process",
+    name,
+    host: host.name,
+    pidFile,
+    pid,
+    startTime: (await startTime(pid)) ?? "",
+  });
+}
+
 /** ovsdb-server and ovs-vswitchd of one node, each detached with a pid file in the node's directory. */
 async function startOvs(host: HostLayout, ledger: Ledger): Promise<void> {
   const dir = host.dir;
   const ovs = new OvsTools(dir);
-  const env = { ...process.env, ...ovsEnv(dir) };
   await run(["ovsdb-tool", "create", `${dir}/conf.db`, OVS_SCHEMA]);
-  const daemons = [
-    {
-      name: "ovsdb-server" as const,
-      argv: [
-        "ovsdb-server",
-        `${dir}/conf.db`,
-        `--remote=punix:${ovs.dbSocket}`,
-        `--pidfile=${ovs.pidFile("ovsdb-server")}`,
-        `--log-file=${dir}/ovsdb-server.log`,
-        "--detach",
-      ],
-      after: () => ovs.vsctl(["init"], { noWait: true }),
-    },
-    {
-      name: "ovs-vswitchd" as const,
-      argv: [
-        "ovs-vswitchd",
-        `unix:${ovs.dbSocket}`,
-        `--pidfile=${ovs.pidFile("ovs-vswitchd")}`,
-        `--log-file=${dir}/ovs-vswitchd.log`,
-        "--detach",
-      ],
-      after: async () => {},
-    },
-  ];
-  for (const d of daemons) {
-    const pidFile = ovs.pidFile(d.name);
-    await ledger.record({ kind: "process", name: d.name, host: host.name, pidFile });
-    await run(d.argv, { netns: host.netns, env });
-    const pid = await readPidFile(pidFile);
-    if (pid === undefined)
-      throw new Error(`${d.name} of ${host.name} started but wrote no pid file ${pidFile}`);
-    await ledger.record({
-      kind: "process",
-      name: d.name,
-      host: host.name,
-      pidFile,
-      pid,
-      startTime: (await startTime(pid)) ?? "",
-    });
-    await d.after();
-  }
+  await startOvsDaemon(host, ledger, "ovsdb-server", [
+    "ovsdb-server",
+    `${dir}/conf.db`,
+    `--remote=punix:${ovs.dbSocket}`,
+    `--pidfile=${ovs.pidFile("ovsdb-server")}`,
+    `--log-file=${dir}/ovsdb-server.log`,
+    "--detach",
+  ]);
+  await ovs.vsctl(["init"], { noWait: true });
+  await startOvsDaemon(host, ledger, "ovs-vswitchd", vswitchdArgv(dir));
+}
+
+/**
+ * Starts ovs-vswitchd of a node again after it was stopped (the bridges come back from OVSDB; OpenFlow flows do
+ * not: re-installing them is the agent's job, as on a real node).
+ */
+export async function startVswitchd(host: HostLayout, ledger: Ledger): Promise<void> {
+  await startOvsDaemon(host, ledger, "ovs-vswitchd", vswitchdArgv(host.dir));
 }

@@ -20,7 +20,7 @@ import type {
 import { type ResolvedTopology, resolveTopology } from "../topology/resolve.ts";
 import { LabName, type TopologyFile } from "../topology/schema.ts";
 import { chooseUnderlay, withMachineLock } from "./allocate.ts";
-import { createExternalHost, createNode, createUnderlay } from "./build.ts";
+import { createExternalHost, createNode, createUnderlay, startVswitchd } from "./build.ts";
 import { clusterPaths, daemonSpec, startCluster, startDaemon } from "./cluster.ts";
 import { tsxArgv } from "./entrypoints.ts";
 import { listNetns } from "./kernel.ts";
@@ -241,6 +241,11 @@ export class NetnsProvider implements Provider {
     if (fault.type === "signal") {
       if (!running) throw new Error(`${fault.process} of node ${host.name} is not running`);
       process.kill(pid, fault.signal);
+      return;
+    }
+    if (fault.process === "ovs-vswitchd") {
+      if (running) await terminate([pid], 5000);
+      await startVswitchd(host, ledger);
       return;
     }
     const spec = daemonSpec(data.layout, host.name, fault.process);

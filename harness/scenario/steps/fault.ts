@@ -15,7 +15,13 @@ const PROCESSES = [
   "ovs-vswitchd",
   "ovsdb-server",
 ] as const satisfies readonly NodeProcessName[];
-const RESTARTABLE: readonly RestartableProcessName[] = ["agent", "kubelet", "controller", "control-plane"];
+const RESTARTABLE: readonly RestartableProcessName[] = [
+  "agent",
+  "kubelet",
+  "controller",
+  "control-plane",
+  "ovs-vswitchd",
+];
 const restartable = (p: NodeProcessName): p is RestartableProcessName =>
   (RESTARTABLE as readonly string[]).includes(p);
 
