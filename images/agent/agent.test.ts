@@ -49,7 +49,7 @@ require("net").createServer((s) => {
     s.end(Buffer.alloc(Number(buf.slice(0, i)), 120));
   });
   s.on("error", () => {});
-}).listen(8080, "0.0.0.0", () => console.log("listening"));
+}).listen(9090, "0.0.0.0", () => console.log("listening"));
 `;
 // Its client: prints "<first line>|<bytes after it>", or TIMEOUT / ERROR <code>.
 const CLIENT_JS = `
@@ -324,8 +324,8 @@ describe("reference agent datapath", () => {
 
   it("carries TCP across nodes (1 MB at MTU 1450) and masquerades Pod traffic to the outside", async () => {
     const [p1, , p3] = pods as [Pod, Pod, Pod];
-    expect(await tcp(p1.netns, p3.ip, 8080, 1_000_000)).toBe(`p3 ${p1.ip}|1000000`);
-    expect(await tcp(p1.netns, host("ext").address, 8080)).toBe(`ext ${host("n1").address}|0`);
+    expect(await tcp(p1.netns, p3.ip, 9090, 1_000_000)).toBe(`p3 ${p1.ip}|1000000`);
+    expect(await tcp(p1.netns, host("ext").address, 9090)).toBe(`ext ${host("n1").address}|0`);
   });
 
   it("load-balances a ClusterIP Service over its Endpoints on both nodes (AntreaProxy)", async () => {
@@ -336,7 +336,7 @@ describe("reference agent datapath", () => {
       namespace: "default",
       body: {
         metadata: { name: "web" },
-        spec: { ports: [{ name: "http", port: 80, targetPort: 8080, protocol: "TCP" }] },
+        spec: { ports: [{ name: "http", port: 80, targetPort: 9090, protocol: "TCP" }] },
       },
     });
     const vip = svc.spec!.clusterIP!;
@@ -345,7 +345,7 @@ describe("reference agent datapath", () => {
       body: {
         metadata: { name: "web-1", labels: { "kubernetes.io/service-name": "web" } },
         addressType: "IPv4",
-        ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+        ports: [{ name: "http", port: 9090, protocol: "TCP" }],
         endpoints: [
           { addresses: [p2.ip], conditions: { ready: true } },
           { addresses: [p3.ip], conditions: { ready: true } },
@@ -357,8 +357,8 @@ describe("reference agent datapath", () => {
       () => dumpFlows("n1"),
       (f) =>
         f.includes(`nw_dst=${vip},tp_dst=80`) &&
-        f.includes(`nat(dst=${p2.ip}:8080)`) &&
-        f.includes(`nat(dst=${p3.ip}:8080)`),
+        f.includes(`nat(dst=${p2.ip}:9090)`) &&
+        f.includes(`nat(dst=${p3.ip}:9090)`),
     );
     expect(lb).toMatch(
       new RegExp(
@@ -420,7 +420,7 @@ describe("reference agent datapath", () => {
     expect(logs.some((l) => l.startsWith("W [n2]") && l.includes("lost flows"))).toBe(true);
     expect((await n2.ofctl("dump-groups", "br-int")).stdout).toMatch(/group_id=\d+,type=select/);
     expect(await ping(p1.netns, p3.ip)).toBe("ok");
-    expect(await tcp(p1.netns, p3.ip, 8080, 100_000)).toBe(`p3 ${p1.ip}|100000`);
+    expect(await tcp(p1.netns, p3.ip, 9090, 100_000)).toBe(`p3 ${p1.ip}|100000`);
   });
 
   it("restores its Pods from OVSDB after an agent restart, without CNI calls", async () => {

@@ -19,6 +19,7 @@ import { AGENT_VERSION, reportAgentInfo, servesAgentInfo } from "./agent-info.ts
 import { ensureBridge } from "./bridge.ts";
 import { startCniServer } from "./cniserver/server.ts";
 import type { AgentConfig } from "./config.ts";
+import { startEgressController } from "./egress/controller.ts";
 import { flowsOwner } from "./flow-owners.ts";
 import { gatewayFlows } from "./flows/gateway.ts";
 import type { LocalNode } from "./flows/local-node.ts";
@@ -238,6 +239,22 @@ export async function startAgent(
         log,
       });
       cleanups.push(() => npl.stop());
+    }
+
+    // Egress needs the agent in the node's namespace: its liveness probes bind the node's address.
+    if (config.featureGates.Egress && !config.nodeNetns) {
+      const egress = await startEgressController({
+        kc,
+        nodeName: config.nodeName,
+        node,
+        transportInterface: transport,
+        exec,
+        ovs,
+        flows,
+        interfaces: store,
+        log,
+      });
+      cleanups.push(() => egress.stop());
     }
 
     const cni = await startCniServer({ socketPath: config.cniSocket, podNetwork, log: (m) => log.info(m) });

@@ -1,6 +1,8 @@
-// The reference antrea-controller: static Tiers, and the NetworkPolicy computation that agents realize.
+// The reference antrea-controller: static Tiers, the NetworkPolicy computation that agents realize, and Egress IP
+// allocation from ExternalIPPools.
 import { KubeConfig } from "@kubernetes/client-node";
 import { type ControllerConfigInput, parseControllerConfig } from "./config.ts";
+import { startEgressIPController } from "./egress/controller.ts";
 import { CustomObjects } from "./kube/custom-objects.ts";
 import { type Logger, stdoutLogger } from "./log.ts";
 import { startNetworkPolicyController } from "./networkpolicy/controller.ts";
@@ -37,12 +39,14 @@ export async function startController(opts: ControllerOptions): Promise<Controll
   createTiers();
 
   const networkPolicies = await startNetworkPolicyController({ kc, objects, log });
+  const egressIPs = await startEgressIPController({ kc, log });
   return {
     stop: async () => {
       stopped = true;
       clearTimeout(retry);
       await creatingTiers;
       await networkPolicies.stop();
+      await egressIPs.stop();
       log.info("antrea-controller stopped");
     },
   };

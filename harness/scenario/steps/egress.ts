@@ -14,6 +14,11 @@ const EGRESS_REF = /\$\{egress\/([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?)\.(ip|node)\}/
 
 /** Problems of a templated string that may also hold ${egress/NAME.ip|node}. */
 function expectedIPProblem(text: string): string | undefined {
+  for (const [ref] of text.matchAll(/\$\{egress\/[^}]*\}/g)) {
+    if (!ref.match(new RegExp(`^${EGRESS_REF.source}$`))) {
+      return `bad reference "${ref}": an Egress has the fields ip and node`;
+    }
+  }
   const parsed = parseTemplate(text.replace(EGRESS_REF, ""));
   return typeof parsed === "string" ? parsed : undefined;
 }

@@ -2,7 +2,7 @@
 // and the checks Antrea's validating webhook makes that scenarios rely on. Like CRDs, they accept JSON, merge
 // and apply patches but no strategic merge patch.
 import { type FieldError, fieldErr } from "../errors.ts";
-import { ipv4ToInt, isCIDR, isIPAddress } from "../ip.ts";
+import { ipv4ToInt, isCIDR, isIPAddress, parseIPv4CIDR } from "../ip.ts";
 import { arr, isObject, type KubeObject, num, obj, str } from "../object.ts";
 import { ageColumn, column, dateColumn, pathColumn } from "./columns.ts";
 import { validateIPBlock, validatePolicyPorts } from "./networking.ts";
@@ -242,9 +242,9 @@ export const egress: ResourceDef = {
     crdAge,
     pathColumn("Node", "status.egressNode", { description: "The Owner Node of egress IP" }),
   ],
-  validate: (o) => {
+  validate: (o, ctx) => {
     const spec = obj(o.spec);
-    const errs: FieldError[] = [];
+    const errs: FieldError[] = validateEgressIPInPool(o, ctx);
     if (!isObject(spec.appliedTo)) errs.push(fieldErr.required("spec.appliedTo"));
     else {
       errs.push(...validateLabelSelector("spec.appliedTo.podSelector", spec.appliedTo.podSelector));
@@ -283,6 +283,84 @@ export const egress: ResourceDef = {
   },
 };
 
+/** An IPv4 `ipRanges[]` entry as [first, last] address (a CIDR's network to broadcast), or undefined. */
+function ipv4RangeBounds(r: unknown): [number, number] | undefined {
+  const range = obj(r);
+  if (typeof range.cidr === "string" && isCIDR(range.cidr) && !range.cidr.includes(":")) {
+    const { base, size } = parseIPv4CIDR(range.cidr);
+    return [base, base + size - 1];
+  }
+  const { start, end } = range;
+  if (!isIPAddress(start) || !isIPAddress(end) || start.includes(":") || end.includes(":")) return undefined;
+  return [ipv4ToInt(start), ipv4ToInt(end)];
+}
+
+const rangeText = (r: unknown) => {
+  const range = obj(r);
+  return typeof range.cidr === "string" ? `[${range.cidr}]` : `[${str(range.start)}-${str(range.end)}]`;
+};
+
+/**
+ * Antrea's ExternalIPPool webhook: a range may not overlap another range of the pool or of another pool, and an
+ * update may not delete a range (IPs may be allocated from it).
+ */
+function validatePoolRanges(o: KubeObject, ctx: AdmissionContext): FieldError[] {
+  const errs: FieldError[] = [];
+  const taken: { text: string; bounds: [number, number] }[] = [];
+  for (const pool of ctx.list("externalippools.crd.antrea.io")) {
+    if (pool.metadata.name === o.metadata.name) continue;
+    for (const r of arr(obj(pool.spec).ipRanges)) {
+      const bounds = ipv4RangeBounds(r);
+      if (bounds) taken.push({ text: `range ${rangeText(r)} of pool ${pool.metadata.name}`, bounds });
+    }
+  }
+  arr(obj(o.spec).ipRanges).forEach((r, i) => {
+    const bounds = ipv4RangeBounds(r);
+    if (!bounds) return;
+    const clash = taken.find((t) => bounds[0] <= t.bounds[1] && bounds[1] >= t.bounds[0]);
+    if (clash)
+      errs.push(
+        fieldErr.invalid(`spec.ipRanges[${i}]`, r, `range ${rangeText(r)} overlaps with ${clash.text}`),
+      );
+    taken.push({ text: `range ${rangeText(r)}`, bounds });
+  });
+  if (ctx.old) {
+    const now = new Set(arr(obj(o.spec).ipRanges).map(rangeText));
+    const deleted = arr(obj(ctx.old.spec).ipRanges)
+      .map(rangeText)
+      .filter((t) => !now.has(t));
+    if (deleted.length) {
+      errs.push(
+        fieldErr.forbidden("spec.ipRanges", `existing IPRanges ${deleted.join(", ")} cannot be deleted`),
+      );
+    }
+  }
+  return errs;
+}
+
+/** Antrea's Egress webhook: an egressIP given with an externalIPPool must be in that pool, which must exist. */
+function validateEgressIPInPool(o: KubeObject, ctx: AdmissionContext): FieldError[] {
+  const spec = obj(o.spec);
+  const old = obj(ctx.old?.spec);
+  if (ctx.old && spec.egressIP === old.egressIP && spec.externalIPPool === old.externalIPPool) return [];
+  const ip = spec.egressIP;
+  const poolName = spec.externalIPPool;
+  if (typeof ip !== "string" || ip === "" || typeof poolName !== "string" || poolName === "") return [];
+  if (!isIPAddress(ip) || ip.includes(":")) return [];
+  const pool = ctx.get("externalippools.crd.antrea.io", undefined, poolName);
+  if (!pool) {
+    return [fieldErr.invalid("spec.externalIPPool", poolName, `ExternalIPPool ${poolName} does not exist`)];
+  }
+  const n = ipv4ToInt(ip);
+  // Like Antrea's allocator, a CIDR range holds its addresses after the network address.
+  const within = arr(obj(pool.spec).ipRanges).some((r) => {
+    const bounds = ipv4RangeBounds(r);
+    const first = bounds && (typeof obj(r).cidr === "string" ? bounds[0] + 1 : bounds[0]);
+    return bounds !== undefined && first !== undefined && n >= first && n <= bounds[1];
+  });
+  return within ? [] : [fieldErr.invalid("spec.egressIP", ip, `IP ${ip} is not within the IP range`)];
+}
+
 function validateIPRange(at: string, r: unknown): FieldError[] {
   const range = obj(r);
   if (range.cidr !== undefined) {
@@ -317,9 +395,9 @@ export const externalIPPool: ResourceDef = {
     pathColumn("Used", "status.usage.used", { type: "integer", description: "The number of allocated IPs" }),
     crdAge,
   ],
-  validate: (o) => {
+  validate: (o, ctx) => {
     const spec = obj(o.spec);
-    const errs: FieldError[] = [];
+    const errs: FieldError[] = validatePoolRanges(o, ctx);
     if (!Array.isArray(spec.ipRanges)) errs.push(fieldErr.required("spec.ipRanges"));
     arr(spec.ipRanges).forEach((r, i) => {
       errs.push(...validateIPRange(`spec.ipRanges[${i}]`, r));
