@@ -2,6 +2,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { contains, mustParseCidr, parseCidr } from "../common/ipv4.ts";
 import { underlayPingMatrix } from "../connectivity.ts";
 import type { LabStatus } from "../provider.ts";
 import { runCli, startCli, uniqueLabName } from "../testing/lab-fixture.ts";
@@ -106,7 +107,15 @@ describe("embedded lab (netns provider)", () => {
         .trim()
         .split("\n")
         .map((l) => l.split(" ")[0]);
-      expect(dsts, `routes of ${host.name}`).toEqual([status.topology.network.underlay]);
+      // Nodes also route Pod CIDRs (their own and their peers', via antrea-gw0); nothing else, no default route.
+      const pods = mustParseCidr(status.topology.network.pods);
+      const foreign = dsts.filter((d) => {
+        if (d === status.topology.network.underlay) return false;
+        const cidr = parseCidr(d ?? "");
+        return !(host.role !== "external" && cidr && contains(pods, cidr.base));
+      });
+      expect(foreign, `routes of ${host.name}: ${dsts.join(", ")}`).toEqual([]);
+      expect(dsts).toContain(status.topology.network.underlay);
       const get = await provider.exec(status.name, target, ["ip", "route", "get", "192.0.2.1"]);
       expect(get.code, `${host.name} must have no route to 192.0.2.1`).not.toBe(0);
     }
