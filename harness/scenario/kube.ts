@@ -1,7 +1,7 @@
 // Kubernetes access for scenario steps: one kubeconfig, typed clients, a generic object client per default
 // namespace, readable API errors, and the kubectl command lines that failure messages offer for reproducing.
 import { ApiException, CoreV1Api, KubeConfig, KubernetesObjectApi } from "@kubernetes/client-node";
-import { formatArgv } from "../../images/common/exec.ts";
+import { formatArgv, run } from "../../images/common/exec.ts";
 
 export class Kube {
   readonly kc: KubeConfig;
@@ -29,6 +29,22 @@ export class Kube {
       this.objectApis.set(namespace, api);
     }
     return api;
+  }
+
+  /**
+   * Server-side apply of a plain JSON object through kubectl. Not through client-node: its typed serializer
+   * renames fields it knows (a NetworkPolicy rule's `from` becomes `_from`) and so silently drops them.
+   */
+  async apply(
+    obj: object,
+    namespace: string,
+    fieldManager: string,
+  ): Promise<{ metadata?: { namespace?: string; name?: string } }> {
+    const argv = ["kubectl", "--kubeconfig", this.kubeconfig, "apply", "--server-side", "--force-conflicts"];
+    argv.push(`--field-manager=${fieldManager}`, "-n", namespace, "-o", "json", "-f", "-");
+    const res = await run(argv, { input: JSON.stringify(obj), allowFailure: true, timeoutMs: 60_000 });
+    if (res.code !== 0) throw new Error(res.stderr.trim() || `kubectl apply exited with ${res.code}`);
+    return JSON.parse(res.stdout) as { metadata?: { namespace?: string; name?: string } };
   }
 
   /** `kubectl --kubeconfig K ARGS...`, quoted for a shell. */

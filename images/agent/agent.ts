@@ -31,6 +31,7 @@ import { configureGateway, linkNames, prepareNodeKernel, transportInterface } fr
 import { InterfaceStore, loadPodInterfaces } from "./interface-store.ts";
 import { formatCidr, gatewayIP, parseCidr } from "./ipv4.ts";
 import { errorMessage, type Logger, stdoutLogger } from "./log.ts";
+import { startNetworkPolicyController } from "./networkpolicy/controller.ts";
 import { startNodePortLocal } from "./nodeportlocal/controller.ts";
 import { FlowInstaller } from "./openflow/flow-installer.ts";
 import { Peers } from "./peers.ts";
@@ -256,6 +257,17 @@ export async function startAgent(
       });
       cleanups.push(() => egress.stop());
     }
+
+    const networkPolicy = await startNetworkPolicyController({
+      kc,
+      nodeName: config.nodeName,
+      node,
+      ovs,
+      flows,
+      store,
+      log,
+    });
+    cleanups.push(() => networkPolicy.stop());
 
     const cni = await startCniServer({ socketPath: config.cniSocket, podNetwork, log: (m) => log.info(m) });
     cleanups.push(

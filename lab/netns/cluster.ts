@@ -292,23 +292,6 @@ export async function startCluster(
         stateDir: p.kubeletStateDir,
         cni: { confDir: p.cniConfDir, pluginDirs: CNI_PLUGIN_DIRS },
       };
-      await writeFile(
-        join(p.cniConfDir, "10-bridge.conflist"),
-        JSON.stringify({
-          cniVersion: "1.0.0",
-          name: "standin",
-          plugins: [
-            {
-              type: "bridge",
-              bridge: "cni0",
-              isGateway: true,
-              ipMasq: false,
-              ipam: { type: "host-local", ranges: [[{ subnet: node?.podCIDR }]] },
-            },
-            { type: "portmap", capabilities: { portMappings: true } },
-          ],
-        }),
-      ); // TEMP
       await writeFile(p.kubeletConfig, `${JSON.stringify(config, null, 2)}\n`);
       return startDaemon(ledger, kubeletSpec(host));
     }),

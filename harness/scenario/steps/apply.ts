@@ -1,7 +1,6 @@
 // apply: server-side apply (field manager "ovslab", forced, as `kubectl apply --server-side --force-conflicts`)
 // of the objects of a manifest file or inline manifests. Namespaces as written in the scenario become the run's
 // own namespaces; objects without one go to the step's `namespace` (default: the scenario's first).
-import { PatchStrategy } from "@kubernetes/client-node";
 import { stringify } from "yaml";
 import { z } from "zod";
 import { apiErrorMessage } from "../kube.ts";
@@ -33,21 +32,13 @@ export const applyStep = defineStep({
     const objects = await manifestObjects(a, ctx.scenario.dir);
     const kube = await ctx.kube();
     const defaultNamespace = ctx.namespace(a.namespace);
-    const api = kube.objects(defaultNamespace);
     for (const obj of objects) {
       if (obj.metadata.namespace) obj.metadata.namespace = ctx.namespace(obj.metadata.namespace);
       const yaml = stringify(obj);
       await ctx.artifacts.attach(`${obj.kind}-${obj.metadata.name}.yaml`, yaml, "text/yaml");
       try {
-        const applied = await api.patch(
-          obj,
-          undefined,
-          undefined,
-          FIELD_MANAGER,
-          true,
-          PatchStrategy.ServerSideApply,
-        );
-        if (!applied.metadata?.namespace) ctx.rememberClusterObject(applied);
+        const applied = await kube.apply(obj, defaultNamespace, FIELD_MANAGER);
+        if (!applied.metadata?.namespace) ctx.rememberClusterObject(obj);
       } catch (err) {
         throw new StepFailure({
           summary: `apply ${obj.kind} ${obj.metadata.name} failed`,
