@@ -232,7 +232,7 @@ describe("Kubernetes steps", () => {
       }),
     );
     expect(err.message).toMatch(
-      /^apply Pod bad failed\n {2}expected: the API server accepts the object\n {2}seen: {5}HTTP 422: .*spec\.containers/,
+      /^apply Pod bad failed\n {2}expected: the API server accepts the object\n {2}seen: {5}.*is invalid: spec\.containers/,
     );
     expect(err.message).toContain(
       `reproduce: kubectl --kubeconfig ${cluster.kubeconfigPath} apply --server-side`,

@@ -14,10 +14,11 @@ import {
   type TestCluster,
 } from "../../lab/control-plane/testing/test-cluster.ts";
 import { describeLeftovers, findLeftovers } from "../../lab/netns/leaks.ts";
+import { NetnsProvider } from "../../lab/netns/provider.ts";
 import type { LabStatus } from "../../lab/provider.ts";
 import { runCli, uniqueLabName } from "../../lab/testing/lab-fixture.ts";
 import { type RunResult, run } from "../common/exec.ts";
-import { OvsTools, ovsEnv } from "../common/ovs.ts";
+import { OvsTools } from "../common/ovs.ts";
 import { type Agent, startAgent } from "./agent.ts";
 import { type AgentConfig, parseAgentConfig } from "./config.ts";
 import { hostVethName } from "./interface-name.ts";
@@ -393,25 +394,10 @@ describe("reference agent datapath", () => {
       (n) => n === want1,
     );
 
-    const dir = join(status.stateDir!, "hosts", "n2");
     const n2 = ovsOf("n2");
     const want2 = agents.n2!.flows.state.flowCount;
-    await n2.appctl("ovs-vswitchd", ["exit"]);
-    await eventually(
-      "ovs-vswitchd of n2 gone",
-      () => flowCount("n2"),
-      (n) => n === -1,
-    );
-    await run(
-      [
-        "ovs-vswitchd",
-        `unix:${n2.dbSocket}`,
-        `--pidfile=${n2.pidFile("ovs-vswitchd")}`,
-        `--log-file=${dir}/ovs-vswitchd.log`,
-        "--detach",
-      ],
-      { netns: nodeNetns("n2"), env: { ...process.env, ...ovsEnv(dir) } },
-    );
+    // The lab's restart fault stops ovs-vswitchd by pid, waits until it is gone, and starts it again.
+    await new NetnsProvider().fault(lab, { type: "restart", node: "n2", process: "ovs-vswitchd" });
     await eventually(
       "flows back on n2",
       () => flowCount("n2"),

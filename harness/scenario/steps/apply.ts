@@ -37,7 +37,7 @@ export const applyStep = defineStep({
       const yaml = stringify(obj);
       await ctx.artifacts.attach(`${obj.kind}-${obj.metadata.name}.yaml`, yaml, "text/yaml");
       try {
-        const applied = await kube.apply(obj, defaultNamespace, FIELD_MANAGER);
+        const applied = await kube.apply(obj, obj.metadata.namespace ?? defaultNamespace, FIELD_MANAGER);
         if (!applied.metadata?.namespace) ctx.rememberClusterObject(obj);
       } catch (err) {
         throw new StepFailure({
@@ -45,7 +45,7 @@ export const applyStep = defineStep({
           expected: "the API server accepts the object",
           seen: apiErrorMessage(err),
           reproduce: [
-            `${kube.kubectl(["apply", "--server-side", "--force-conflicts", "-n", defaultNamespace, "-f", "-"])} <<'EOF'\n${yaml}EOF`,
+            `${kube.kubectl(["apply", "--server-side", "--force-conflicts", "-n", obj.metadata.namespace ?? defaultNamespace, "-f", "-"])} <<'EOF'\n${yaml}EOF`,
           ],
         });
       }
