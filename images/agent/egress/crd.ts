@@ -2,19 +2,10 @@
 // are parsed, and only the fields the agent acts on are kept. Pool IP ranges are the controller's business; the
 // agent trusts its IPAllocated condition.
 import { z } from "zod";
-import { CRD_GROUP, CRD_VERSION, labelSelectorSchema } from "../../api/crd-policy.ts";
+import { labelSelectorSchema } from "../../api/crd-policy.ts";
+import { conditionSchema, type EgressCondition } from "../../api/egress.ts";
 
-export const EGRESS_RESOURCE = { group: CRD_GROUP, version: CRD_VERSION, plural: "egresses" } as const;
-export const POOL_RESOURCE = { group: CRD_GROUP, version: CRD_VERSION, plural: "externalippools" } as const;
-
-export const conditionSchema = z.object({
-  type: z.string(),
-  status: z.enum(["True", "False", "Unknown"]),
-  lastTransitionTime: z.string().optional(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-});
-export type EgressCondition = z.output<typeof conditionSchema>;
+export { conditionSchema, EGRESS_RESOURCE, type EgressCondition, POOL_RESOURCE } from "../../api/egress.ts";
 
 export const egressStatusSchema = z.object({
   egressNode: z.string().optional(),

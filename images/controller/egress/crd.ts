@@ -1,19 +1,10 @@
 // Egress and ExternalIPPool (crd.antrea.io/v1beta1) as the antrea-controller reads them: the fields allocation
 // needs, parsed from untrusted API JSON. Egress status beyond the conditions belongs to the agents.
 import { z } from "zod";
-import { CRD_GROUP, CRD_VERSION } from "../../api/crd-policy.ts";
+import { conditionSchema, type EgressCondition } from "../../api/egress.ts";
 
-export const EGRESS_RESOURCE = { group: CRD_GROUP, version: CRD_VERSION, plural: "egresses" } as const;
-export const POOL_RESOURCE = { group: CRD_GROUP, version: CRD_VERSION, plural: "externalippools" } as const;
-
-export const conditionSchema = z.object({
-  type: z.string(),
-  status: z.enum(["True", "False", "Unknown"]),
-  lastTransitionTime: z.string().optional(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-});
-export type Condition = z.output<typeof conditionSchema>;
+export { conditionSchema, EGRESS_RESOURCE, POOL_RESOURCE } from "../../api/egress.ts";
+export type Condition = EgressCondition;
 
 export const egressSchema = z.object({
   metadata: z.object({ name: z.string(), creationTimestamp: z.string().optional() }),
