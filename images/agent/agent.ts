@@ -34,6 +34,7 @@ import { errorMessage, type Logger, stdoutLogger } from "./log.ts";
 import { startNetworkPolicyController } from "./networkpolicy/controller.ts";
 import { startNodePortLocal } from "./nodeportlocal/controller.ts";
 import { FlowInstaller } from "./openflow/flow-installer.ts";
+import { PacketInMonitor } from "./openflow/packet-in-monitor.ts";
 import { Peers } from "./peers.ts";
 import { BRIDGE } from "./pipeline/constants.ts";
 import { Pipeline } from "./pipeline/tables.ts";
@@ -41,6 +42,7 @@ import { PodInterfaces } from "./pod-interface.ts";
 import type { PodNetwork } from "./pod-network.ts";
 import { Proxier } from "./proxy/proxier.ts";
 import { SyncLoop } from "./sync-loop.ts";
+import { startTraceflowController } from "./traceflow/controller.ts";
 import { type WatchedList, watchList } from "./watch.ts";
 
 export interface NodeNetwork {
@@ -258,6 +260,11 @@ export async function startAgent(
       cleanups.push(() => egress.stop());
     }
 
+    // Reject answers and Traceflow observations arrive as packet-ins.
+    const packetIns = new PacketInMonitor({ rundir: ovs.rundir, bridge: BRIDGE, log });
+    packetIns.start();
+    cleanups.push(() => packetIns.stop());
+
     const networkPolicy = await startNetworkPolicyController({
       kc,
       nodeName: config.nodeName,
@@ -265,9 +272,25 @@ export async function startAgent(
       ovs,
       flows,
       store,
+      packetIns,
       log,
     });
     cleanups.push(() => networkPolicy.stop());
+
+    if (config.featureGates.Traceflow) {
+      const traceflow = await startTraceflowController({
+        kc,
+        nodeName: config.nodeName,
+        node,
+        ovs,
+        flows,
+        store,
+        packetIns,
+        networkPolicy,
+        log,
+      });
+      cleanups.push(() => traceflow.stop());
+    }
 
     const cni = await startCniServer({ socketPath: config.cniSocket, podNetwork, log: (m) => log.info(m) });
     cleanups.push(

@@ -30,13 +30,17 @@ export const agentConfigSchema = z.strictObject({
   nodeNetns: z.string().regex(netnsName, "is not a network namespace name").optional(),
   /** AntreaProxy: ClusterIP Services are load-balanced by OVS (Service tables in the pipeline). */
   antreaProxy: z.strictObject({ enable: z.boolean().default(true) }).default({ enable: true }),
-  /** Feature gates that change the pipeline's tables (so their numbers match Antrea's stock configuration). */
+  /**
+   * Feature gates (Antrea's defaults). AntreaPolicy and Egress change the pipeline's tables (so their numbers
+   * match Antrea's stock configuration); Traceflow adds flows only while a trace runs.
+   */
   featureGates: z
     .strictObject({
       AntreaPolicy: z.boolean().default(true),
       Egress: z.boolean().default(true),
+      Traceflow: z.boolean().default(true),
     })
-    .default({ AntreaPolicy: true, Egress: true }),
+    .default({ AntreaPolicy: true, Egress: true, Traceflow: true }),
   /** No MASQUERADE for Pod traffic leaving the node (Antrea's noSNAT). */
   noSNAT: z.boolean().default(false),
   /** How often the agent checks that OVS still has its flows (they vanish when ovs-vswitchd restarts). */

@@ -18,16 +18,17 @@ import type { OvsTools } from "../../common/ovs.ts";
 import type { LocalNode } from "../flows/local-node.ts";
 import type { InterfaceStore } from "../interface-store.ts";
 import type { Logger } from "../log.ts";
+import type { Flow } from "../openflow/flow.ts";
 import type { FlowInstaller } from "../openflow/flow-installer.ts";
+import type { PacketInMonitor } from "../openflow/packet-in-monitor.ts";
 import { SyncLoop } from "../sync-loop.ts";
 import { ConjIdAllocator } from "./conj-id-allocator.ts";
 import { type ControlplaneList, watchControlplane } from "./controlplane-watch.ts";
 import { OwnedFlows } from "./owned-flows.ts";
-import { PacketInMonitor } from "./packet-in-monitor.ts";
 import { policyFlows } from "./policy-flows.ts";
 import { RealizationReporter } from "./realization-reporter.ts";
 import { RejectResponder } from "./reject-responder.ts";
-import { compilePolicies, type LocalPod } from "./rules.ts";
+import { compilePolicies, type LocalPod, type RuleRef } from "./rules.ts";
 
 /** How often the interface store is compared with what the last sync saw. */
 const LOCAL_PODS_CHECK_MS = 500;
@@ -39,10 +40,16 @@ export interface NetworkPolicyControllerOptions {
   ovs: OvsTools;
   flows: FlowInstaller;
   store: InterfaceStore;
+  /** Where the packet-ins of Reject rules arrive. */
+  packetIns: PacketInMonitor;
   log: Logger;
 }
 
 export interface NetworkPolicyController {
+  /** The policy rule behind a conj_id (reg3/reg5/reg6 of a packet-in), as of the last sync. */
+  ruleByConjId(id: number): RuleRef | undefined;
+  /** The policy flows as of the last sync (Traceflow copies their drops). */
+  flows(): readonly Flow[];
   /** Stops watching and answering rejects; the flows stay in OVS, as with Antrea's agent. */
   stop(): Promise<void>;
 }
@@ -73,18 +80,14 @@ export async function startNetworkPolicyController(
   const reporter = new RealizationReporter(custom, nodeName);
   const stops: (() => Promise<void>)[] = [];
 
-  // Reject rules exist only with the AntreaPolicy tables; the monitor runs before any of them is installed.
+  // Reject rules exist only with the AntreaPolicy tables.
   if (antreaPolicy) {
     const responder = new RejectResponder({ node, ovs: opts.ovs, bridge: opts.flows.bridge, store, log });
-    const monitor = new PacketInMonitor({
-      rundir: opts.ovs.rundir,
-      bridge: opts.flows.bridge,
-      onPacketIn: (p) => responder.handle(p),
-      log,
-    });
-    monitor.start();
-    stops.push(() => monitor.stop());
+    const unsubscribe = opts.packetIns.subscribe((p) => responder.handle(p));
+    stops.push(async () => unsubscribe());
   }
+  let rulesByConjId = new Map<number, RuleRef>();
+  let currentFlows: readonly Flow[] = [];
 
   let policies: ControlplaneList<ControlplaneNetworkPolicy> | undefined;
   let addressGroups: ControlplaneList<AddressGroup> | undefined;
@@ -106,6 +109,8 @@ export async function startNetworkPolicyController(
     allocator.retain(new Set(compiled.conjunctions.map((c) => c.key)));
     const flows = policyFlows(pipeline, compiled, (c) => allocator.get(c.key));
     const changed = await owned.apply(flows);
+    rulesByConjId = new Map(compiled.conjunctions.map((c) => [allocator.get(c.key), c.rule]));
+    currentFlows = flows;
     const generation = (p: ControlplaneNetworkPolicy) => p.metadata.generation ?? 0;
     const reported = await reporter.report(
       mine.flatMap((p) => {
@@ -161,6 +166,8 @@ export async function startNetworkPolicyController(
   trigger();
 
   return {
+    ruleByConjId: (id) => rulesByConjId.get(id),
+    flows: () => currentFlows,
     stop: async () => {
       for (const stop of stops.splice(0).reverse()) await stop();
     },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checksum, ethernetFrame, parseIpv4Frame, rejectResponse } from "./reject-packet.ts";
+import { checksum, ethernetFrame, parseIpv4Frame } from "../packet/ipv4-frame.ts";
+import { rejectResponse } from "./reject-packet.ts";
 
 const ETH = 14;
 

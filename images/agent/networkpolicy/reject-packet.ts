@@ -2,9 +2,8 @@
 // TCP RST for TCP, an ICMP "host administratively prohibited" (type 3, code 10) for anything else, from the
 // address the client sent to, so that its socket sees "connection refused" / "no route to host" at once.
 import { parseIp } from "../ipv4.ts";
+import { checksum, ipv4Header, parseIpv4Frame } from "../packet/ipv4-frame.ts";
 
-const ETH_HEADER = 14;
-const ETHERTYPE_IPV4 = 0x0800;
 const PROTO_ICMP = 1;
 const PROTO_TCP = 6;
 const TCP_FIN = 0x01;
@@ -13,7 +12,6 @@ const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
 const ICMP_UNREACHABLE = 3;
 const ICMP_HOST_PROHIBITED = 10;
-const TTL = 64;
 
 export interface RejectedPacket {
   /** The Ethernet frame as the rule saw it (after any Service DNAT). */
@@ -23,53 +21,6 @@ export interface RejectedPacket {
    * answer comes from there, as the client's conntrack would have un-NATed it.
    */
   readonly originalDestination?: { ip: string; port: number };
-}
-
-export interface Ipv4Packet {
-  readonly protocol: number;
-  readonly src: string;
-  readonly dst: string;
-  /** The IPv4 header and everything after it. */
-  readonly ip: Buffer;
-  readonly headerLength: number;
-}
-
-/** The IPv4 packet of an Ethernet frame, or undefined for anything else. */
-export function parseIpv4Frame(frame: Buffer): Ipv4Packet | undefined {
-  if (frame.length < ETH_HEADER + 20 || frame.readUInt16BE(12) !== ETHERTYPE_IPV4) return undefined;
-  const ip = frame.subarray(ETH_HEADER);
-  if (ip[0]! >> 4 !== 4) return undefined;
-  const headerLength = (ip[0]! & 0x0f) * 4;
-  if (headerLength < 20 || ip.length < headerLength) return undefined;
-  const addr = (at: number) => [...ip.subarray(at, at + 4)].join(".");
-  return { protocol: ip[9]!, src: addr(12), dst: addr(16), ip, headerLength };
-}
-
-/** RFC 1071 ones' complement sum, folded and inverted. */
-export function checksum(...parts: Buffer[]): number {
-  let sum = 0;
-  for (const part of parts) {
-    for (let i = 0; i < part.length; i += 2) sum += (part[i]! << 8) | (part[i + 1] ?? 0);
-  }
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  return ~sum & 0xffff;
-}
-
-function ipv4Header(protocol: number, src: string, dst: string, payloadLength: number): Buffer {
-  const h = Buffer.alloc(20);
-  h[0] = 0x45;
-  h.writeUInt16BE(20 + payloadLength, 2);
-  h.writeUInt16BE(0x4000, 6); // don't fragment
-  h[8] = TTL;
-  h[9] = protocol;
-  h.writeUInt32BE(parseIp(src), 12);
-  h.writeUInt32BE(parseIp(dst), 16);
-  h.writeUInt16BE(checksum(h), 10);
-  return h;
-}
-
-function macBytes(mac: string): Buffer {
-  return Buffer.from(mac.replaceAll(":", ""), "hex");
 }
 
 /**
@@ -129,11 +80,4 @@ export function rejectResponse(rejected: RejectedPacket): Buffer | undefined {
   icmp[1] = ICMP_HOST_PROHIBITED;
   icmp.writeUInt16BE(checksum(icmp), 2);
   return Buffer.concat([ipv4Header(PROTO_ICMP, from, pkt.src, icmp.length), icmp]);
-}
-
-/** An Ethernet frame around an IPv4 packet. */
-export function ethernetFrame(src: string, dst: string, ip: Buffer): Buffer {
-  const type = Buffer.alloc(2);
-  type.writeUInt16BE(ETHERTYPE_IPV4);
-  return Buffer.concat([macBytes(dst), macBytes(src), type, ip]);
 }

@@ -5,8 +5,8 @@ import { OvsTools } from "../../common/ovs.ts";
 import type { LocalNode } from "../flows/local-node.ts";
 import { InterfaceStore } from "../interface-store.ts";
 import { stdoutLogger } from "../log.ts";
+import { parseIpv4Frame } from "../packet/ipv4-frame.ts";
 import { Pipeline } from "../pipeline/tables.ts";
-import { parseIpv4Frame } from "./reject-packet.ts";
 import { RejectResponder } from "./reject-responder.ts";
 
 const node: LocalNode = {

@@ -12,11 +12,12 @@ import type { OvsTools } from "../../common/ovs.ts";
 import type { LocalNode } from "../flows/local-node.ts";
 import type { InterfaceStore } from "../interface-store.ts";
 import { errorMessage, type Logger } from "../log.ts";
+import type { PacketIn } from "../openflow/packet-in.ts";
+import { ethernetFrame, parseIpv4Frame } from "../packet/ipv4-frame.ts";
 import { GLOBAL_VIRTUAL_MAC } from "../pipeline/constants.ts";
 import { SerialQueue } from "../serial.ts";
-import type { PacketIn } from "./packet-in.ts";
 import { REJECT_USERDATA } from "./policy-flows.ts";
-import { ethernetFrame, parseIpv4Frame, rejectResponse } from "./reject-packet.ts";
+import { rejectResponse } from "./reject-packet.ts";
 
 /** Packet-outs waiting beyond this are dropped: a flood of rejected packets must not pile up work. */
 const MAX_PENDING = 64;

@@ -13,6 +13,7 @@ import type {
   RuleAction,
   Service,
 } from "../../api/controlplane.ts";
+import { formatSourceRef } from "../../api/controlplane.ts";
 import { DEFAULT_TIER_PRIORITY } from "../../api/crd-policy.ts";
 import type { Cidr } from "../ipv4.ts";
 import { matchRegField, TargetOFPortField } from "../pipeline/fields.ts";
@@ -40,8 +41,17 @@ export interface PolicyInputs {
   readonly antreaPolicy: boolean;
 }
 
+/** The policy rule a conjunction realizes, as Traceflow observations name it. */
+export interface RuleRef {
+  /** `K8sNetworkPolicy:ns/name`, `AntreaClusterNetworkPolicy:name`, ... */
+  readonly policy: string;
+  readonly name?: string;
+  readonly action: RuleAction;
+}
+
 /** One OVS conjunction: its clauses in order, each a list of matches (one clause flow per match). */
 export interface Conjunction {
+  readonly rule: RuleRef;
   /** Identity for conj_id allocation: stays the same while the rule and its port grouping do. */
   readonly key: string;
   readonly direction: Direction;
@@ -127,7 +137,13 @@ export function compilePolicies(inputs: PolicyInputs): CompiledPolicies {
             policy.priority ?? 0,
             rule.priority ?? index,
           );
-      const base = { direction: rule.direction, action: rule.action ?? "Allow", placement };
+      const action = rule.action ?? "Allow";
+      const ruleRef: RuleRef = {
+        policy: formatSourceRef(policy.sourceRef),
+        ...(rule.name ? { name: rule.name } : {}),
+        action,
+      };
+      const base = { direction: rule.direction, action, placement, rule: ruleRef };
       conjunctions.push(
         ...ruleClauses(rule, applied, inputs).map(({ portKey, clauses }) => ({
           ...base,

@@ -2,12 +2,13 @@
 // `ovs-ofctl bundle` each, the whole state can be reinstalled (`--bundle replace-flows`), and a cheap check
 // (`dump-aggregate`) tells whether OVS lost flows, as it does when ovs-vswitchd restarts.
 import type { OvsTools } from "../../common/ovs.ts";
-import { BRIDGE } from "../pipeline/constants.ts";
+import { BRIDGE, COOKIE_CATEGORY_MASK, cookie } from "../pipeline/constants.ts";
 import { SerialQueue } from "../serial.ts";
 import { DesiredState, type Transaction } from "./desired-state.ts";
 import { renderFlow, renderGroup } from "./flow.ts";
 
 const OFCTL_TIMEOUT_MS = 15_000;
+const TRACEFLOW_CATEGORY = cookie("Traceflow", 0, 0);
 
 export class FlowInstaller {
   readonly state = new DesiredState();
@@ -68,18 +69,35 @@ export class FlowInstaller {
 
   /**
    * Whether OVS holds as many flows as desired: "missing" when it does not (flows were deleted or ovs-vswitchd
-   * restarted), "unreachable" when it cannot be asked (ovs-vswitchd down).
+   * restarted), "unreachable" when it cannot be asked (ovs-vswitchd down). Traceflow flows are left out of the
+   * comparison: they expire by their hard timeout, which is no loss.
    */
   check(): Promise<"ok" | "missing" | "unreachable"> {
     return this.queue.run(async () => {
-      const res = await this.ovs.ofctl("dump-aggregate", this.bridge, [], {
-        allowFailure: true,
-        timeoutMs: 5000,
-      });
-      const count = /flow_count=(\d+)/.exec(res.stdout)?.[1];
-      if (res.code !== 0 || count === undefined) return "unreachable";
-      return Number(count) === this.state.flowCount ? "ok" : "missing";
+      const total = await this.aggregateCount();
+      if (total === undefined) return "unreachable";
+      const traceflowDesired = this.state
+        .flows()
+        .filter((f) => (f.cookie & COOKIE_CATEGORY_MASK) === TRACEFLOW_CATEGORY).length;
+      let traceflowInstalled = 0;
+      if (traceflowDesired) {
+        const count = await this.aggregateCount(
+          `cookie=0x${TRACEFLOW_CATEGORY.toString(16)}/0x${COOKIE_CATEGORY_MASK.toString(16)}`,
+        );
+        if (count === undefined) return "unreachable";
+        traceflowInstalled = count;
+      }
+      return total - traceflowInstalled === this.state.flowCount - traceflowDesired ? "ok" : "missing";
     });
+  }
+
+  private async aggregateCount(match?: string): Promise<number | undefined> {
+    const res = await this.ovs.ofctl("dump-aggregate", this.bridge, match ? [match] : [], {
+      allowFailure: true,
+      timeoutMs: 5000,
+    });
+    const count = /flow_count=(\d+)/.exec(res.stdout)?.[1];
+    return res.code !== 0 || count === undefined ? undefined : Number(count);
   }
 
   private async installedGroupIds(): Promise<number[]> {

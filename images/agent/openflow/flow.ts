@@ -12,6 +12,8 @@ export interface Flow {
   /** Actions in ovs-ofctl syntax, comma-separated. */
   readonly actions: string;
   readonly cookie: bigint;
+  /** Seconds after which OVS removes the flow by itself (Traceflow flows). */
+  readonly hardTimeout?: number;
 }
 
 export interface Group {
@@ -33,7 +35,13 @@ export class FlowBuilder {
     this.cookie = cookie(category, objectId);
   }
 
-  flow(table: TableName, priority: number, match: readonly string[], actions: readonly string[]): Flow {
+  flow(
+    table: TableName,
+    priority: number,
+    match: readonly string[],
+    actions: readonly string[],
+    opts: { hardTimeout?: number } = {},
+  ): Flow {
     if (actions.length === 0) throw new Error(`flow in ${table} without actions`);
     return {
       table,
@@ -42,6 +50,7 @@ export class FlowBuilder {
       match: match.filter(Boolean).join(","),
       actions: actions.join(","),
       cookie: this.cookie,
+      ...(opts.hardTimeout ? { hardTimeout: opts.hardTimeout } : {}),
     };
   }
 }
@@ -58,7 +67,9 @@ export function renderFlowMatch(f: Flow): string {
 
 /** A full flow for add-flows / replace-flows / bundle. */
 export function renderFlow(f: Flow): string {
-  return `cookie=0x${f.cookie.toString(16)},${renderFlowMatch(f)} actions=${f.actions}`;
+  const timeout = f.hardTimeout ? `hard_timeout=${f.hardTimeout},` : "";
+  const match = f.match ? `,${f.match}` : "";
+  return `cookie=0x${f.cookie.toString(16)},${timeout}table=${f.tableId},priority=${f.priority}${match} actions=${f.actions}`;
 }
 
 export function renderGroup(g: Group): string {

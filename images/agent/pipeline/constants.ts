@@ -36,6 +36,9 @@ export const COOKIE_CATEGORY = {
 } as const;
 export type CookieCategory = keyof typeof COOKIE_CATEGORY;
 
+/** The category bits of a cookie. */
+export const COOKIE_CATEGORY_MASK = 0xffn << 40n;
+
 /** Antrea's cookie layout: round (16 bits) | category (8) | reserved (8) | object id (32). */
 export function cookie(category: CookieCategory, objectId = 0, round = 1): bigint {
   if (!Number.isInteger(objectId) || objectId < 0 || objectId > 0xffffffff) {

@@ -187,6 +187,12 @@ export function matchRegMarks(...marks: RegMark[]): string {
     .join(",");
 }
 
+/** A field's value out of its register's whole value, as packet-in metadata shows it (`reg0=0x200023`). */
+export function readRegField(f: RegField, registerValue: bigint): bigint {
+  const { mask, shift } = bits(f.start, f.end);
+  return (registerValue & mask) >> shift;
+}
+
 /** `NXM_NX_REG0[0..3]`, for move actions. */
 export function nxmRegField(f: RegField): string {
   return `NXM_NX_REG${f.reg}[${f.start}..${f.end}]`;

@@ -4,19 +4,22 @@
 // every feature on, the numbers are Antrea's stock ones (PipelineRootClassifier 0 ... Output 28).
 import { EpToSelectRegMark, loadRegMark, type RegMark, ToGatewayRegMark } from "./fields.ts";
 
-export type Stage =
-  | "start"
-  | "classifier"
-  | "validation"
-  | "conntrackState"
-  | "preRouting"
-  | "egressSecurity"
-  | "routing"
-  | "postRouting"
-  | "switching"
-  | "ingressSecurity"
-  | "conntrack"
-  | "output";
+/** Antrea's stages, in pipeline order. */
+const STAGES = [
+  "start",
+  "classifier",
+  "validation",
+  "conntrackState",
+  "preRouting",
+  "egressSecurity",
+  "routing",
+  "postRouting",
+  "switching",
+  "ingressSecurity",
+  "conntrack",
+  "output",
+] as const;
+export type Stage = (typeof STAGES)[number];
 
 /** Antrea's pipelines: the root classifier, then one pipeline for ARP and one for IP. */
 export type PipelineKind = "root" | "arp" | "ip";
@@ -183,6 +186,17 @@ export class Pipeline {
   /** `resubmit(,<id>)`. */
   resubmit(name: TableName): string {
     return `resubmit(,${this.id(name)})`;
+  }
+
+  /**
+   * The first table of a stage in the IP pipeline (Antrea's GotoStage); when the stage has no enabled table, the
+   * first table of a later stage.
+   */
+  stageStart(stage: Stage): TableName {
+    const order = STAGES.indexOf(stage);
+    const t = this.tables.find((t) => t.kind === "ip" && STAGES.indexOf(t.stage) >= order);
+    if (!t) throw new Error(`no table at or after stage ${stage}`);
+    return t.name;
   }
 
   /** Resolves a table given by name or number, as `antctl get ovsflows -T` accepts either. */

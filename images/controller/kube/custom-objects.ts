@@ -1,5 +1,6 @@
 // The controller's writes of objects outside the core API groups (crd.antrea.io, controlplane.antrea.io),
 // through client-node's CustomObjectsApi. Responses are untyped JSON, checked for an object's shape.
+
 import {
   ApiException,
   CustomObjectsApi,
@@ -9,6 +10,7 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { z } from "zod";
+import { apiErrorMessage } from "../../common/api-error.ts";
 
 /** An object of any kind as the API returns it. */
 export interface ApiObject extends KubernetesObject {
@@ -34,22 +36,8 @@ export function apiErrorCode(err: unknown): number | undefined {
 
 /** `HTTP 422: <Status message>` for API errors, the error message otherwise. */
 export function describeApiError(err: unknown): string {
-  if (err instanceof ApiException) {
-    let body: unknown = err.body;
-    if (typeof body === "string") {
-      try {
-        body = JSON.parse(body);
-      } catch {
-        // not JSON: print as is
-      }
-    }
-    const message =
-      typeof body === "object" && body !== null && "message" in body
-        ? String(body.message)
-        : String(err.body);
-    return `HTTP ${err.code}: ${message}`;
-  }
-  return err instanceof Error ? err.message : String(err);
+  const message = apiErrorMessage(err);
+  return err instanceof ApiException ? `HTTP ${err.code}: ${message}` : message;
 }
 
 export type StatusPatchType = "merge" | "strategic";

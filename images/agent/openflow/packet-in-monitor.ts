@@ -1,13 +1,16 @@
-// The one long-lived child of the NetworkPolicy controller: `ovs-ofctl monitor` on br-int's management socket,
-// which receives the packet-ins of controller() actions without the agent being an OpenFlow controller
-// (reference/ovs-userspace-datapath.md §7: a service connection with a miss_send_len gets them). It is wrapped in
+// The agent's one packet-in receiver: `ovs-ofctl monitor` on br-int's management socket, which receives the
+// packet-ins of controller() actions without the agent being an OpenFlow controller
+// (reference/ovs-userspace-datapath.md §7: a service connection with a miss_send_len gets them). Subscribers
+// (Reject answers, Traceflow) each see every packet-in and pick theirs by userdata or tag. The child is wrapped in
 // `setpriv --pdeathsig KILL` because an orphaned monitor would otherwise live on; it is restarted when it exits
 // (ovs-vswitchd restarted) until stopped.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { ovsEnv } from "../../common/ovs.ts";
-import type { Logger } from "../log.ts";
+import { errorMessage, type Logger } from "../log.ts";
 import { type PacketIn, PacketInParser } from "./packet-in.ts";
+
+export type PacketInHandler = (p: PacketIn) => void;
 
 const MAX_RESTART_DELAY_MS = 10_000;
 
@@ -16,15 +19,31 @@ export class PacketInMonitor {
   private stopped = false;
   private failures = 0;
   private restart?: NodeJS.Timeout;
+  private readonly handlers = new Set<PacketInHandler>();
 
   constructor(
     private readonly opts: {
       rundir: string;
       bridge: string;
-      onPacketIn: (p: PacketIn) => void;
       log: Logger;
     },
   ) {}
+
+  /** Adds a handler; returns what removes it. */
+  subscribe(handler: PacketInHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  private dispatch(packetIn: PacketIn): void {
+    for (const handler of this.handlers) {
+      try {
+        handler(packetIn);
+      } catch (err) {
+        this.opts.log.warn(`packet-in handler failed: ${errorMessage(err)}`);
+      }
+    }
+  }
 
   start(): void {
     if (this.stopped || this.child) return;
@@ -44,7 +63,7 @@ export class PacketInMonitor {
       createInterface({ input: stream }).on("line", (line) => {
         if (line.startsWith("ovs-ofctl:")) log.warn(`packet-in monitor: ${line}`);
         const packetIn = parser.line(line);
-        if (packetIn) this.opts.onPacketIn(packetIn);
+        if (packetIn) this.dispatch(packetIn);
       });
     }
     child.on("error", (err) => log.warn(`packet-in monitor: ${err.message}`));
