@@ -402,10 +402,32 @@ describe("antctl version, traceflow and help", () => {
     expect(badTimeout.stderr).toContain('time: invalid duration "10x"');
   });
 
-  it("says traceflow is not implemented yet, with exit code 1", async () => {
-    const res = await antctl(["traceflow", "-S", "default/client", "-D", "default/web"]);
-    expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^Error: traceflow is not implemented yet/);
+  it("creates Traceflows to the lab's Pods and Services; --nowait leaves them under their plain names", async () => {
+    const names = ["client-to-web", "client-to-kubernetes"];
+    try {
+      // As a user runs it inside the node, and in-process.
+      const viaExec = await antctlViaOvslabExec(["traceflow", "-S", "client", "-D", "web", "--nowait"]);
+      expect(viaExec.stderr).toBe("");
+      expect(viaExec.code).toBe(0);
+      expect(await antctl(["tf", "-S", "client", "-D", "kubernetes", "--nowait"])).toEqual({
+        code: 0,
+        stdout: "",
+        stderr: "",
+      });
+      const list = JSON.parse(await kubectl(["get", "traceflows", ...names, "-o", "json"])) as {
+        items: { metadata: { name: string }; spec: Record<string, unknown> }[];
+      };
+      expect(list.items.map((tf) => [tf.metadata.name, tf.spec.destination])).toEqual([
+        ["client-to-web", { namespace: "default", pod: "web" }],
+        ["client-to-kubernetes", { namespace: "default", service: "kubernetes" }],
+      ]);
+      expect(list.items[0]?.spec).toMatchObject({
+        source: { namespace: "default", pod: "client" },
+        timeout: 10,
+      });
+    } finally {
+      await kubectl(["delete", "traceflows", ...names, "--ignore-not-found"]);
+    }
   });
 
   it("has --help for every command and alias", async () => {

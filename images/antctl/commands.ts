@@ -26,6 +26,7 @@ import { type OvsFlowsQuery, queryOvsFlows } from "./ovsflows.ts";
 import { listPodInterfaces, podInterfaceTable } from "./pod-interfaces.ts";
 import { sortByField } from "./sort-by.ts";
 import { renderTable, renderTabwriter, type TableSpec } from "./table.ts";
+import { runTraceflow } from "./traceflow.ts";
 
 /** antctl's own version: the project's, which the agent reports too. */
 const ANTCTL_VERSION = AGENT_VERSION;
@@ -375,34 +376,77 @@ export function buildProgram(io: AntctlIO, output: Output): Command {
     },
   );
 
-  attach(
-    program
-      .command("traceflow")
-      .aliases(["tf", "traceflows"])
-      .summary("Start a Traceflows")
-      .description(
-        "Start a Traceflow from one Pod to another Pod/Service/IP, or capture live traffic with --live-traffic.",
-      )
-      .option("-S, --source <source>", "source of the Traceflow: Namespace/Pod, Pod, or IP")
-      .option(
-        "-D, --destination <destination>",
-        "destination of the Traceflow: Namespace/Pod, Pod, Namespace/Service, Service or IP",
-      )
-      .option(
-        "-f, --flow <flow>",
-        "specify the flow (packet headers) of the Traceflow packet, including tcp_src, tcp_dst, tcp_flags, udp_src, udp_dst, ipv6",
-      )
-      .option(
-        "-L, --live-traffic",
-        "if set, the Traceflow will trace the first packet of the matched live traffic flow",
-      )
-      .option("--dropped-only", "if set, capture only the dropped packet in a live-traffic Traceflow")
-      .option("--nowait", "if set, command returns without retrieving results"),
-    "yaml",
-    async () => {
-      throw new AntctlError("traceflow is not implemented yet in this antctl");
-    },
-  );
+  program
+    .command("traceflow")
+    .aliases(["tf", "traceflows"])
+    .summary("Start a Traceflows")
+    .description("Start a Traceflows from one Pod to another Pod/Service/IP.")
+    .option("-S, --source <source>", "source of the Traceflow: Namespace/Pod, Pod, or IP")
+    .option(
+      "-D, --destination <destination>",
+      "destination of the Traceflow: Namespace/Pod, Pod, Namespace/Service, Service or IP",
+    )
+    .option("-o, --output <type>", "output type: yaml (default), json", "yaml")
+    .option(
+      "-f, --flow <flow>",
+      "specify the flow (packet headers) of the Traceflow packet, including tcp_src, tcp_dst, tcp_flags, udp_src, udp_dst, ipv6",
+    )
+    .option(
+      "-L, --live-traffic",
+      "if set, the Traceflow will trace the first packet of the matched live traffic flow",
+    )
+    .option("--dropped-only", "if set, capture only the dropped packet in a live-traffic Traceflow")
+    .option("--nowait", "if set, command returns without retrieving results")
+    .addHelpText(
+      "after",
+      examples([
+        [
+          "Start a Traceflow from pod1 to pod2, both Pods are in Namespace default",
+          "antctl traceflow -S pod1 -D pod2",
+        ],
+        [
+          "Start a Traceflow from pod1 in Namepace ns1 to a destination IP",
+          "antctl traceflow -S ns1/pod1 -D 123.123.123.123",
+        ],
+        [
+          "Start a Traceflow from pod1 to Service svc1 in Namespace ns1",
+          "antctl traceflow -S pod1 -D ns1/svc1 -f tcp,tcp_dst=80",
+        ],
+        [
+          "Start a Traceflow from pod1 to pod2, with a UDP packet to destination port 1234",
+          "antctl traceflow -S pod1 -D pod2 -f udp,udp_dst=1234",
+        ],
+        [
+          "Start a Traceflow for live TCP traffic from pod1 to svc1, with 1 minute timeout",
+          "antctl traceflow -S pod1 -D svc1 -f tcp --live-traffic -t 1m",
+        ],
+        [
+          "Start a Traceflow to capture the first dropped TCP packet to pod1 on port 80, within 10 minutes",
+          "antctl traceflow -D pod1 -f tcp,tcp_dst=80 --live-traffic --dropped-only -t 10m",
+        ],
+      ]),
+    )
+    // Not through attach(): -t is the trace's own wait (Antrea's raw commands read it themselves), not a bound
+    // on the command, and -o takes yaml or json only.
+    .action(async (...args: unknown[]) => {
+      const command = args.at(-1) as Command;
+      const globals = command.optsWithGlobals<GlobalOptions>();
+      const opts = command.opts<Record<string, string | boolean | undefined>>();
+      await runTraceflow(
+        new Kube(globals.kubeconfig ?? io.kubeconfig, io.nodeName),
+        {
+          source: str(opts.source),
+          destination: str(opts.destination),
+          flow: str(opts.flow),
+          liveTraffic: opts.liveTraffic === true,
+          droppedOnly: opts.droppedOnly === true,
+          nowait: opts.nowait === true,
+          output: str(opts.output) ?? "",
+          timeoutMs: globals.timeout,
+        },
+        output,
+      );
+    });
 
   return program;
 }

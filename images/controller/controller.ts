@@ -1,5 +1,5 @@
-// The reference antrea-controller: static Tiers, the NetworkPolicy computation that agents realize, and Egress IP
-// allocation from ExternalIPPools.
+// The reference antrea-controller: static Tiers, the NetworkPolicy computation that agents realize, Egress IP
+// allocation from ExternalIPPools, and Traceflow dataplane tags and phases.
 import { KubeConfig } from "@kubernetes/client-node";
 import { type ControllerConfigInput, parseControllerConfig } from "./config.ts";
 import { startEgressIPController } from "./egress/controller.ts";
@@ -7,6 +7,7 @@ import { CustomObjects } from "./kube/custom-objects.ts";
 import { type Logger, stdoutLogger } from "./log.ts";
 import { startNetworkPolicyController } from "./networkpolicy/controller.ts";
 import { ensureStaticTiers } from "./tiers.ts";
+import { startTraceflowController } from "./traceflow/controller.ts";
 
 export interface Controller {
   stop(): Promise<void>;
@@ -40,6 +41,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
 
   const networkPolicies = await startNetworkPolicyController({ kc, objects, log });
   const egressIPs = await startEgressIPController({ kc, log });
+  const traceflows = await startTraceflowController({ kc, log });
   return {
     stop: async () => {
       stopped = true;
@@ -47,6 +49,7 @@ export async function startController(opts: ControllerOptions): Promise<Controll
       await creatingTiers;
       await networkPolicies.stop();
       await egressIPs.stop();
+      await traceflows.stop();
       log.info("antrea-controller stopped");
     },
   };

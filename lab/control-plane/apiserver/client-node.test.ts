@@ -131,9 +131,11 @@ describe("@kubernetes/client-node against the embedded API server", () => {
           apiVersion: "crd.antrea.io/v1beta1",
           kind: "Traceflow",
           metadata: { name: "tf-a" },
+          // Live traffic: a non-live trace needs an existing source Pod (Antrea's admission check).
           spec: {
             source: { namespace: "default", pod: "a" },
             destination: { namespace: "default", pod: "b" },
+            liveTraffic: true,
           },
         },
       });

@@ -447,43 +447,90 @@ export const traceflow: ResourceDef = {
     pathColumn("Timeout", "spec.timeout", { type: "integer", priority: 10 }),
     crdAge,
   ],
-  validate: (o) => {
-    const spec = obj(o.spec);
-    const errs: FieldError[] = [];
-    if (!isObject(o.spec)) return [fieldErr.required("spec")];
-    const live = spec.liveTraffic === true;
-    const source = obj(spec.source);
-    const dest = obj(spec.destination);
-    if (!live && (!str(source.pod) || !str(source.namespace))) {
-      errs.push(
-        fieldErr.required("spec.source.pod", "source Pod must be specified in non-live-traffic Traceflow"),
-      );
-    }
-    if (source.ip !== undefined) {
-      if (!live)
-        errs.push(
-          fieldErr.forbidden("spec.source.ip", "source IP can only be specified for live-traffic Traceflow"),
-        );
-      else errs.push(...validateIP("spec.source.ip", source.ip));
-    }
-    const targets = ["pod", "service", "ip"].filter((k) => dest[k] !== undefined && dest[k] !== "");
-    if (targets.length > 1)
-      errs.push(fieldErr.forbidden("spec.destination", "only one of pod, service and ip can be set"));
-    if (dest.ip !== undefined && dest.ip !== "") errs.push(...validateIP("spec.destination.ip", dest.ip));
-    if (!live && targets.length === 0)
-      errs.push(fieldErr.required("spec.destination", "destination must be specified"));
-    if (spec.droppedOnly === true && !live) {
-      errs.push(
-        fieldErr.forbidden("spec.droppedOnly", "droppedOnly can only be set for live-traffic Traceflow"),
-      );
-    }
-    const timeout = spec.timeout;
-    if (timeout !== undefined && (typeof timeout !== "number" || timeout < 1 || timeout > 300)) {
-      errs.push(fieldErr.invalid("spec.timeout", timeout, "should be between 1 and 300"));
-    }
-    return errs;
+  // The CRD's schema is checked first; Antrea's webhook sees only objects that pass it.
+  validate: (o, ctx) => {
+    const errs = validateTraceflowSchema(o);
+    return errs.length > 0 ? errs : traceflowWebhookErrors(o, ctx);
   },
 };
+
+function validateTraceflowSchema(o: KubeObject): FieldError[] {
+  if (!isObject(o.spec)) return [fieldErr.required("spec")];
+  const spec = o.spec;
+  const errs: FieldError[] = [];
+  const live = spec.liveTraffic === true;
+  const source = obj(spec.source);
+  const dest = obj(spec.destination);
+  if (source.ip !== undefined) {
+    if (!live)
+      errs.push(
+        fieldErr.forbidden("spec.source.ip", "source IP can only be specified for live-traffic Traceflow"),
+      );
+    else errs.push(...validateIP("spec.source.ip", source.ip));
+  }
+  const targets = ["pod", "service", "ip"].filter((k) => dest[k] !== undefined && dest[k] !== "");
+  if (targets.length > 1)
+    errs.push(fieldErr.forbidden("spec.destination", "only one of pod, service and ip can be set"));
+  if (dest.ip !== undefined && dest.ip !== "") errs.push(...validateIP("spec.destination.ip", dest.ip));
+  if (!live && targets.length === 0)
+    errs.push(fieldErr.required("spec.destination", "destination must be specified"));
+  if (spec.droppedOnly === true && !live) {
+    errs.push(
+      fieldErr.forbidden("spec.droppedOnly", "droppedOnly can only be set for live-traffic Traceflow"),
+    );
+  }
+  const timeout = spec.timeout;
+  if (timeout !== undefined && (typeof timeout !== "number" || timeout < 1 || timeout > 300)) {
+    errs.push(fieldErr.invalid("spec.timeout", timeout, "should be between 1 and 300"));
+  }
+  return errs;
+}
+
+/**
+ * Antrea's validating webhook for Traceflows (pkg/controller/traceflow/validate.go), on create and on update of
+ * the main resource (status writes are not checked, so a trace whose source Pod went away can still end). Like
+ * the webhook it reports its first objection only, with Antrea's words.
+ */
+function traceflowWebhookErrors(o: KubeObject, ctx: AdmissionContext): FieldError[] {
+  const spec = obj(o.spec);
+  const source = obj(spec.source);
+  const sourcePod = str(source.pod) ?? "";
+  const sourceNamespace = str(source.namespace) ?? "";
+  if (spec.liveTraffic !== true) {
+    if (!sourceNamespace || !sourcePod) {
+      return [
+        fieldErr.required("spec.source.pod", "source Pod must be specified in non-live-traffic Traceflow"),
+      ];
+    }
+    const pod = ctx.get("pods", sourceNamespace, sourcePod);
+    if (!pod) {
+      return [
+        fieldErr.invalid(
+          "spec.source.pod",
+          sourcePod,
+          `requested source Pod ${sourceNamespace}/${sourcePod} not found`,
+        ),
+      ];
+    }
+    if (obj(pod.spec).hostNetwork === true) {
+      return [
+        fieldErr.forbidden(
+          "spec.source.pod",
+          "using hostNetwork Pod as source in non-live-traffic Traceflow is not supported",
+        ),
+      ];
+    }
+  }
+  if (!sourcePod && !str(obj(spec.destination).pod)) {
+    return [
+      fieldErr.required(
+        "spec",
+        `Traceflow ${o.metadata.name ?? ""} has neither source nor destination Pod specified`,
+      ),
+    ];
+  }
+  return [];
+}
 
 // ---- agent / controller info ----
 
