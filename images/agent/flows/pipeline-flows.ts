@@ -163,7 +163,8 @@ export function antreaProxyFlows(n: LocalNode): Flow[] {
  * Static flows of NetworkPolicy: established and related connections bypass the rule tables, and traffic to the
  * gateway, a tunnel or the uplink skips ingress rules (they are enforced where the packet is delivered).
  */
-export function networkPolicyFlows(p: Pipeline): Flow[] {
+export function networkPolicyFlows(n: LocalNode): Flow[] {
+  const p = n.pipeline;
   const b = new FlowBuilder(p, "NetworkPolicy");
   const flows: Flow[] = [];
   const bypass = (rules: TableName, metric: TableName, priority: number) => {
@@ -178,12 +179,14 @@ export function networkPolicyFlows(p: Pipeline): Flow[] {
     bypass("EgressRule", "EgressMetric", PRIORITY.high);
     bypass("IngressRule", "IngressMetric", PRIORITY.high);
   }
-  // Kubelet probes are marked by iptables in the host; they must never be dropped by ingress rules.
+  // Kubelet probes must never be dropped by ingress rules. Antrea has iptables mark the node's own packets to
+  // antrea-gw0 and matches pkt_mark here; a netdev datapath never sees the kernel's mark, so the same packets are
+  // recognised by what marks them in the kernel: they come from the gateway with the gateway's address as source.
   flows.push(
     b.flow(
       "IngressSecurityClassifier",
       PRIORITY.high,
-      ["pkt_mark=0x80000000/0x80000000", "ct_state=-rpl+trk", "ip"],
+      ["ct_state=-rpl+trk", "ip", matchRegMarks(FromGatewayRegMark), `nw_src=${n.gatewayIP}`],
       [p.goto("ConntrackCommit")],
     ),
   );
@@ -201,6 +204,6 @@ export function pipelineFlows(n: LocalNode): Flow[] {
     ...missFlows(n.pipeline),
     ...podConnectivityFlows(n.pipeline),
     ...antreaProxyFlows(n),
-    ...networkPolicyFlows(n.pipeline),
+    ...networkPolicyFlows(n),
   ];
 }

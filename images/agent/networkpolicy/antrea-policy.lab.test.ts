@@ -3,9 +3,9 @@
 // Node and behind a Service), and Pass handing a connection over to a K8s NetworkPolicy below the Application
 // Tier's Drop. Every policy is Realized on every Node of its span, at each generation.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agnhostPod, type Manifest, PolicyLab, type RunningPod } from "./testing/policy-lab.ts";
+import { AgentLab, agnhostPod, type Manifest, type RunningPod } from "../testing/agent-lab.ts";
 
-let lab: PolicyLab | undefined;
+let lab: AgentLab | undefined;
 let client: RunningPod;
 let webNear: RunningPod;
 let webFar: RunningPod;
@@ -14,7 +14,7 @@ let serviceIP: string;
 const ns = "default";
 
 beforeAll(async () => {
-  lab = await PolicyLab.up();
+  lab = await AgentLab.up();
   const web = (name: string, node: string) =>
     agnhostPod({ namespace: ns, name, node, labels: { app: "web" } }, ["netexec", "--http-port=8080"]);
   await lab.apply(

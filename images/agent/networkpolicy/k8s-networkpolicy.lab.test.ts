@@ -6,9 +6,9 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI } from "../../../lab/testing/lab-fixture.ts";
-import { agnhostPod, eventually, PolicyLab, type RunningPod } from "./testing/policy-lab.ts";
+import { AgentLab, agnhostPod, eventually, type RunningPod } from "../testing/agent-lab.ts";
 
-let lab: PolicyLab | undefined;
+let lab: AgentLab | undefined;
 let nginx0: RunningPod;
 let nginx1: RunningPod;
 let busybox: RunningPod;
@@ -19,7 +19,7 @@ const ns = "default";
 const server = { app: "nginx", role: "server" };
 
 beforeAll(async () => {
-  lab = await PolicyLab.up();
+  lab = await AgentLab.up();
   await lab.apply(
     agnhostPod({ namespace: ns, name: "busybox", node: "worker", labels: { app: "busybox" } }, ["pause"]),
     {

@@ -1,9 +1,9 @@
 // K8s NetworkPolicy peers and ports end to end on a real lab: a named port resolved per Pod (the same name is
 // 8080 on one Pod and 80 on another), and an egress rule to an ipBlock with an exception.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agnhostPod, type Manifest, PolicyLab, type RunningPod } from "./testing/policy-lab.ts";
+import { AgentLab, agnhostPod, type Manifest, type RunningPod } from "../testing/agent-lab.ts";
 
-let lab: PolicyLab | undefined;
+let lab: AgentLab | undefined;
 let client: RunningPod;
 let webA: RunningPod;
 let webB: RunningPod;
@@ -11,7 +11,7 @@ let webB: RunningPod;
 const ns = "default";
 
 beforeAll(async () => {
-  lab = await PolicyLab.up();
+  lab = await AgentLab.up();
   await lab.apply(
     agnhostPod({ namespace: ns, name: "client", node: "worker", labels: { app: "client" } }, ["pause"]),
     // "http" is 8080 on web-a, which also listens on UDP 8081 only: TCP 8081 is refused until a policy drops it.

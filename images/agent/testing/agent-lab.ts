@@ -1,4 +1,4 @@
-// What the NetworkPolicy lab tests share: a lab of their own (`ovslab up`, the reference stack: controller on the
+// What the agent lab tests share: a lab of their own (`ovslab up`, the reference stack: controller on the
 // control-plane node, an agent per node running this working tree), Kubernetes objects applied through the API,
 // agnhost probes inside Pods, flow dumps of a node's br-int and the wait for a policy's realization status.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,19 +11,19 @@ import {
   type KubernetesObject,
   KubernetesObjectApi,
 } from "@kubernetes/client-node";
-import { assertNoLeftovers } from "../../../../lab/netns/leaks.ts";
-import { NetnsProvider } from "../../../../lab/netns/provider.ts";
-import { runCli, uniqueLabName } from "../../../../lab/testing/lab-fixture.ts";
+import { assertNoLeftovers } from "../../../lab/netns/leaks.ts";
+import { NetnsProvider } from "../../../lab/netns/provider.ts";
+import { runCli, uniqueLabName } from "../../../lab/testing/lab-fixture.ts";
 import {
   CONTROLPLANE_GROUP,
   CONTROLPLANE_RESOURCES,
   CONTROLPLANE_VERSION,
   type ControlplaneNetworkPolicy,
   controlplaneNetworkPolicySchema,
-} from "../../../api/controlplane.ts";
-import { CRD_GROUP, CRD_VERSION } from "../../../api/crd-policy.ts";
-import { run } from "../../../common/exec.ts";
-import { OvsTools } from "../../../common/ovs.ts";
+} from "../../api/controlplane.ts";
+import { CRD_GROUP, CRD_VERSION } from "../../api/crd-policy.ts";
+import { run } from "../../common/exec.ts";
+import { OvsTools } from "../../common/ovs.ts";
 
 /** A manifest: any Kubernetes object. */
 export type Manifest = KubernetesObject & Record<string, unknown>;
@@ -43,7 +43,7 @@ export interface RunningPod extends PodRef {
 const FIELD_MANAGER = "ovslab-np-test";
 const POLL_MS = 250;
 
-export class PolicyLab {
+export class AgentLab {
   readonly objects: KubernetesObjectApi;
   readonly core: CoreV1Api;
   readonly custom: CustomObjectsApi;
@@ -63,7 +63,7 @@ export class PolicyLab {
   }
 
   /** `ovslab up` of a fresh lab; on failure whatever was built is taken down. */
-  static async up(): Promise<PolicyLab> {
+  static async up(): Promise<AgentLab> {
     const name = uniqueLabName();
     const provider = new NetnsProvider();
     const up = await runCli(["up", "--name", name]);
@@ -76,7 +76,7 @@ export class PolicyLab {
     const kc = new KubeConfig();
     kc.loadFromFile(status.kubeconfig);
     const cache = mkdtempSync(join(tmpdir(), "ovslab-np-kubectl-"));
-    const lab = new PolicyLab(name, status.stateDir, status.kubeconfig, cache, kc, provider);
+    const lab = new AgentLab(name, status.stateDir, status.kubeconfig, cache, kc, provider);
     await lab.agentsReady().catch(async (err: unknown) => {
       await lab.down();
       throw err;
@@ -186,10 +186,11 @@ export class PolicyLab {
     }
   }
 
-  /** `ovs-ofctl dump-flows br-int --names [table=T]` on a node, one flow per line. */
-  async flows(node: string, table?: string): Promise<string[]> {
+  /** `ovs-ofctl dump-flows br-int --names [table=T] [MATCH]` on a node, one flow per line. */
+  async flows(node: string, table?: string, match?: string): Promise<string[]> {
     const ovs = new OvsTools(join(this.stateDir, "hosts", node));
-    const res = await ovs.ofctl("dump-flows", "br-int", ["--names", ...(table ? [`table=${table}`] : [])]);
+    const filter = [table ? `table=${table}` : "", match ?? ""].filter(Boolean).join(",");
+    const res = await ovs.ofctl("dump-flows", "br-int", ["--names", ...(filter ? [filter] : [])]);
     return res.stdout
       .split("\n")
       .filter((l) => l.includes("priority="))
