@@ -7,8 +7,9 @@ import type { Benchmark } from "./benchmark.ts";
 import { labLifecycle } from "./lab-lifecycle.ts";
 import { podStartup } from "./pod-startup.ts";
 import { type Summary, summarize } from "./stats.ts";
+import { traceflowCompletion } from "./traceflow-completion.ts";
 
-const ALL: Benchmark[] = [labLifecycle, podStartup];
+const ALL: Benchmark[] = [labLifecycle, podStartup, traceflowCompletion];
 // BENCH_ONLY=name[,name]: run a subset.
 const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);
 const BENCHMARKS = only ? ALL.filter((b) => only.includes(b.name)) : ALL;

@@ -1,0 +1,122 @@
+// Benchmark: Traceflow completion on the embedded lab — from `create` to phase Succeeded (controller tag
+// allocation, every agent installing its flows, the sender's probe injection, packet-ins turned into results, the
+// controller's verdict), for a delivered intra-node trace, an inter-node trace and a trace through a Service.
+
+import { setTimeout as sleep } from "node:timers/promises";
+import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { parseTraceflow, TRACEFLOW_RESOURCE, type TraceflowSpec } from "../../images/api/traceflow.ts";
+import { assertNoLeftovers } from "../../lab/netns/leaks.ts";
+import { NetnsProvider } from "../../lab/netns/provider.ts";
+import { loadTopology } from "../../lab/topology/load.ts";
+import { DEFAULT_TOPOLOGY } from "../cli/paths.ts";
+import type { Benchmark } from "./benchmark.ts";
+
+const AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52";
+const POLL_MS = 10;
+
+function pod(name: string, node: string, labels: Record<string, string> = {}): V1Pod {
+  return {
+    metadata: { name, labels: { bench: "traceflow", ...labels } },
+    spec: {
+      nodeName: node,
+      containers: [
+        {
+          name: "agnhost",
+          image: AGNHOST,
+          args: ["netexec", "--http-port=8080"],
+          readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
+        },
+      ],
+    },
+  };
+}
+
+async function waitReady(api: CoreV1Api, name: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const p = await api.readNamespacedPod({ name, namespace: "default" });
+    if (p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return;
+    if (Date.now() > deadline) throw new Error(`pod ${name} not Ready after ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+/** Milliseconds from create to Succeeded; throws when the trace fails. */
+async function timeTrace(custom: CustomObjectsApi, name: string, spec: TraceflowSpec): Promise<number> {
+  const t0 = performance.now();
+  await custom.createClusterCustomObject({
+    ...TRACEFLOW_RESOURCE,
+    body: { apiVersion: "crd.antrea.io/v1beta1", kind: "Traceflow", metadata: { name }, spec },
+  });
+  try {
+    for (;;) {
+      const tf = parseTraceflow(await custom.getClusterCustomObject({ ...TRACEFLOW_RESOURCE, name }));
+      const phase = tf?.status?.phase;
+      if (phase === "Succeeded") return performance.now() - t0;
+      if (phase === "Failed") throw new Error(`Traceflow ${name} failed: ${tf?.status?.reason}`);
+      if (performance.now() - t0 > 30_000) throw new Error(`Traceflow ${name} still ${phase || "pending"}`);
+      await sleep(POLL_MS);
+    }
+  } finally {
+    await custom.deleteClusterCustomObject({ ...TRACEFLOW_RESOURCE, name });
+  }
+}
+
+export const traceflowCompletion: Benchmark = {
+  name: "traceflow",
+  description:
+    "Traceflow create -> Succeeded: Pod to Pod on one Node, across Nodes, and to a ClusterIP Service",
+  targets: { "intra-node (ms)": 1000, "inter-node (ms)": 1000, "to Service (ms)": 1000 },
+  async run(runs) {
+    const provider = new NetnsProvider();
+    const { spec } = await loadTopology(DEFAULT_TOPOLOGY);
+    const lab = `btf${process.pid % 10000}`;
+    const status = await provider.up(spec, { name: lab });
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromFile(status.kubeconfig ?? "");
+      const core = kc.makeApiClient(CoreV1Api);
+      const custom = kc.makeApiClient(CustomObjectsApi);
+      for (const [name, node, labels] of [
+        ["a", "worker", {}],
+        ["b", "worker", {}],
+        ["c", "worker2", { app: "web" }],
+      ] as const) {
+        await core.createNamespacedPod({ namespace: "default", body: pod(name, node, labels) });
+      }
+      await core.createNamespacedService({
+        namespace: "default",
+        body: {
+          metadata: { name: "web" },
+          spec: { selector: { app: "web" }, ports: [{ port: 80, targetPort: 8080 }] },
+        },
+      });
+      for (const name of ["a", "b", "c"]) await waitReady(core, name);
+      const from = { namespace: "default", pod: "a" };
+      const cases: [string, TraceflowSpec][] = [
+        ["intra-node (ms)", { source: from, destination: { namespace: "default", pod: "b" } }],
+        ["inter-node (ms)", { source: from, destination: { namespace: "default", pod: "c" } }],
+        [
+          "to Service (ms)",
+          {
+            source: from,
+            destination: { namespace: "default", service: "web" },
+            packet: { transportHeader: { tcp: { dstPort: 80 } } },
+          },
+        ],
+      ];
+      const samples: Record<string, number[]> = {};
+      for (let i = 0; i < runs; i++) {
+        for (const [figure, traceSpec] of cases) {
+          (samples[figure] ??= []).push(
+            await timeTrace(custom, `bench-${i}-${figure.split(" ")[0]}`, traceSpec),
+          );
+        }
+      }
+      return samples;
+    } finally {
+      await provider.down(lab);
+      await assertNoLeftovers(lab);
+    }
+  },
+};
