@@ -105,12 +105,11 @@ export const traceflowCompletion: Benchmark = {
           },
         ],
       ];
-      const samples: Record<string, number[]> = {};
+      const samples: Record<string, number[]> = Object.fromEntries(cases.map(([figure]) => [figure, []]));
       for (let i = 0; i < runs; i++) {
         for (const [figure, traceSpec] of cases) {
-          (samples[figure] ??= []).push(
-            await timeTrace(custom, `bench-${i}-${figure.split(" ")[0]}`, traceSpec),
-          );
+          const ms = await timeTrace(custom, `bench-${i}-${figure.split(" ")[0]}`, traceSpec);
+          samples[figure]?.push(ms);
         }
       }
       return samples;

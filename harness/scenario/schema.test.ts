@@ -46,6 +46,7 @@ describe("scenario schema", () => {
       "egress",
       "fault",
       "npl",
+      "traceflow",
     ]);
     expect(step).toMatchObject({ minProperties: 1, maxProperties: 1, additionalProperties: false });
   });
@@ -82,7 +83,7 @@ describe("scenario schema", () => {
       "",
     ];
     expect(await problems({ "steps.yaml": HEAD + steps.join("\n") })).toEqual([
-      'steps.yaml:6:5: unknown step kind "frobnicate" (one of: apply, delete, wait, probe, reachability, flows, exec, antctl, egress, fault, npl)',
+      'steps.yaml:6:5: unknown step kind "frobnicate" (one of: apply, delete, wait, probe, reachability, flows, exec, antctl, egress, fault, npl, traceflow)',
       "steps.yaml:7:45: spec.steps[1].probe.port: Invalid input: expected number, received string",
       'steps.yaml:8:34: spec.steps[2].exec.command: bad reference "${pod/x/a.ipp}": pod has no field "ipp" (fields: ip, node, nodeIP)',
       'steps.yaml:9:20: spec.steps[3].probe.from: "vm/a" is not an object reference (use pod/NS/NAME, pod/NAME, service/NS/NAME, service/NAME, node/NAME, ext/NAME or namespace/NS)',

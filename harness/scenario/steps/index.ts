@@ -11,6 +11,7 @@ import { nplStep } from "./npl.ts";
 import { probeStep } from "./probe.ts";
 import { reachabilityStep } from "./reachability.ts";
 import type { StepKind } from "./step-kind.ts";
+import { traceflowStep } from "./traceflow.ts";
 import { waitStep } from "./wait.ts";
 
 export const STEP_KINDS: readonly StepKind[] = [
@@ -25,6 +26,7 @@ export const STEP_KINDS: readonly StepKind[] = [
   egressStep,
   faultStep,
   nplStep,
+  traceflowStep,
 ];
 
 export function stepKind(kind: string): StepKind | undefined {
