@@ -58,17 +58,4 @@ export function isNotFound(err: unknown): boolean {
 }
 
 /** The API server's own message (from its Status body) rather than client-node's generic text. */
-export function apiErrorMessage(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = err.body;
-    let message: string | undefined;
-    try {
-      const status: unknown = typeof body === "string" ? JSON.parse(body) : body;
-      if (status && typeof status === "object" && "message" in status) message = String(status.message);
-    } catch {
-      // a body that is not a Status: fall back to the HTTP code
-    }
-    return `HTTP ${err.code}: ${message ?? String(body).slice(0, 300)}`;
-  }
-  return err instanceof Error ? err.message : String(err);
-}
+export { describeApiError as apiErrorMessage } from "../../images/common/api-error.ts";

@@ -10,7 +10,14 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KubernetesObject } from "@kubernetes/client-node";
 import { formatArgv } from "../../images/common/exec.ts";
-import type { ExecOptions, ExecResult, ExecTarget, LabStatus, Provider } from "../../lab/provider.ts";
+import {
+  type ExecOptions,
+  type ExecResult,
+  type ExecTarget,
+  type LabStatus,
+  type Provider,
+  TOPOLOGY_NODE_LABEL,
+} from "../../lab/provider.ts";
 import type { ArtifactSink } from "./artifacts.ts";
 import { apiErrorMessage, isNotFound, Kube } from "./kube.ts";
 import { type FieldRef, isObjectForm, type ObjectRef, parseObjectRef, parseTemplate } from "./refs.ts";
@@ -213,11 +220,19 @@ export class LabContext {
     return this.field({ object: ref, field, text: `${text}.${field}` });
   }
 
-  /** Name of the node `text` refers to (a node name, or ${pod/NS/NAME.node}). */
+  /**
+   * The topology node `text` refers to (a topology node name, a Kubernetes Node name, or ${pod/NS/NAME.node}).
+   * Kubernetes Node names differ from topology names on kind (kind-worker plays worker): the Node's
+   * ovslab.dev/topology-node label says which it plays.
+   */
   async nodeName(text: string): Promise<string> {
     const name = await this.resolve(text);
-    this.host("node", name);
-    return name;
+    if (this.lab.status.hosts.some((h) => h.role !== "external" && h.name === name)) return name;
+    const kube = await this.kube().catch(() => undefined);
+    const node = await kube?.core.readNode({ name }).catch(() => undefined);
+    const played = node?.metadata?.labels?.[TOPOLOGY_NODE_LABEL];
+    this.host("node", played ?? name);
+    return played ?? name;
   }
 
   private host(kind: "node" | "ext", name: string): { name: string; address: string } {

@@ -19,3 +19,9 @@ export function apiErrorMessage(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
+
+/** `HTTP 422: <Status message>` for API errors (one line for logs), the error's own message for anything else. */
+export function describeApiError(err: unknown): string {
+  const message = apiErrorMessage(err);
+  return err instanceof ApiException ? `HTTP ${err.code}: ${message}` : message;
+}

@@ -16,9 +16,10 @@ import {
   type V1PodList,
   Watch,
 } from "@kubernetes/client-node";
+import { describeApiError } from "../../images/common/api-error.ts";
 import { type KubeletConfig, type KubeletConfigInput, parseKubeletConfig } from "./config.ts";
 import { errorMessage, type Logger, stdoutLogger } from "./log.ts";
-import { describeApiError, NodeAgent } from "./node-agent.ts";
+import { NodeAgent } from "./node-agent.ts";
 import { listPodStates, type PodState, removePodDir } from "./pod-state.ts";
 import type { PodStatusJson } from "./pod-status.ts";
 import { type PodApi, PodWorker } from "./pod-worker.ts";

@@ -1,6 +1,7 @@
 // Node registration and heartbeats, as the kubelet does them: create (or adopt) the Node, renew the
 // coordination.k8s.io Lease in kube-node-lease every heartbeat, and post the node status when it changes
 // (network readiness) and at least every nodeStatusReportSeconds. API failures are logged and retried.
+
 import {
   ApiException,
   type CoordinationV1Api,
@@ -10,6 +11,7 @@ import {
   V1MicroTime,
   type V1Node,
 } from "@kubernetes/client-node";
+import { describeApiError } from "../../images/common/api-error.ts";
 import { loadNetworkConfig } from "./cni/config.ts";
 import type { KubeletConfig } from "./config.ts";
 import { errorMessage, type Logger } from "./log.ts";
@@ -200,25 +202,4 @@ export class NodeAgent {
 function isoString(v: unknown): string {
   if (v instanceof Date) return v.toISOString().replace(/\.\d+Z$/, "Z");
   return typeof v === "string" ? v : "";
-}
-
-/** An API error as one line: the Status message when the server sent one. */
-export function describeApiError(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body: unknown = typeof err.body === "string" ? safeJson(err.body) : err.body;
-    const message =
-      typeof body === "object" && body !== null && "message" in body
-        ? String(body.message)
-        : String(err.body);
-    return `HTTP ${err.code}: ${message}`;
-  }
-  return errorMessage(err);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }

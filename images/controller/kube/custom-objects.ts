@@ -10,7 +10,8 @@ import {
   setHeaderOptions,
 } from "@kubernetes/client-node";
 import { z } from "zod";
-import { apiErrorMessage } from "../../common/api-error.ts";
+
+export { describeApiError } from "../../common/api-error.ts";
 
 /** An object of any kind as the API returns it. */
 export interface ApiObject extends KubernetesObject {
@@ -32,12 +33,6 @@ function asObject(v: unknown): ApiObject {
 /** The HTTP status of a failed API call, undefined for transport errors. */
 export function apiErrorCode(err: unknown): number | undefined {
   return err instanceof ApiException ? err.code : undefined;
-}
-
-/** `HTTP 422: <Status message>` for API errors, the error message otherwise. */
-export function describeApiError(err: unknown): string {
-  const message = apiErrorMessage(err);
-  return err instanceof ApiException ? `HTTP ${err.code}: ${message}` : message;
 }
 
 export type StatusPatchType = "merge" | "strategic";
