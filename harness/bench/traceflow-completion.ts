@@ -3,43 +3,12 @@
 // controller's verdict), for a delivered intra-node trace, an inter-node trace and a trace through a Service.
 
 import { setTimeout as sleep } from "node:timers/promises";
-import { CoreV1Api, CustomObjectsApi, KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { parseTraceflow, TRACEFLOW_RESOURCE, type TraceflowSpec } from "../../images/api/traceflow.ts";
-import { assertNoLeftovers } from "../../lab/netns/leaks.ts";
-import { NetnsProvider } from "../../lab/netns/provider.ts";
-import { loadTopology } from "../../lab/topology/load.ts";
-import { DEFAULT_TOPOLOGY } from "../cli/paths.ts";
+import { agnhostPod, waitReady, withBenchLab } from "./bench-lab.ts";
 import type { Benchmark } from "./benchmark.ts";
 
-const AGNHOST = "registry.k8s.io/e2e-test-images/agnhost:2.52";
 const POLL_MS = 10;
-
-function pod(name: string, node: string, labels: Record<string, string> = {}): V1Pod {
-  return {
-    metadata: { name, labels: { bench: "traceflow", ...labels } },
-    spec: {
-      nodeName: node,
-      containers: [
-        {
-          name: "agnhost",
-          image: AGNHOST,
-          args: ["netexec", "--http-port=8080"],
-          readinessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 1 },
-        },
-      ],
-    },
-  };
-}
-
-async function waitReady(api: CoreV1Api, name: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const p = await api.readNamespacedPod({ name, namespace: "default" });
-    if (p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True")) return;
-    if (Date.now() > deadline) throw new Error(`pod ${name} not Ready after ${timeoutMs} ms`);
-    await sleep(50);
-  }
-}
 
 /** Milliseconds from create to Succeeded; throws when the trace fails. */
 async function timeTrace(custom: CustomObjectsApi, name: string, spec: TraceflowSpec): Promise<number> {
@@ -68,13 +37,7 @@ export const traceflowCompletion: Benchmark = {
     "Traceflow create -> Succeeded: Pod to Pod on one Node, across Nodes, and to a ClusterIP Service",
   targets: { "intra-node (ms)": 1000, "inter-node (ms)": 1000, "to Service (ms)": 1000 },
   async run(runs) {
-    const provider = new NetnsProvider();
-    const { spec } = await loadTopology(DEFAULT_TOPOLOGY);
-    const lab = `btf${process.pid % 10000}`;
-    const status = await provider.up(spec, { name: lab });
-    try {
-      const kc = new KubeConfig();
-      kc.loadFromFile(status.kubeconfig ?? "");
+    return withBenchLab("btf", async ({ kc }) => {
       const core = kc.makeApiClient(CoreV1Api);
       const custom = kc.makeApiClient(CustomObjectsApi);
       for (const [name, node, labels] of [
@@ -82,7 +45,10 @@ export const traceflowCompletion: Benchmark = {
         ["b", "worker", {}],
         ["c", "worker2", { app: "web" }],
       ] as const) {
-        await core.createNamespacedPod({ namespace: "default", body: pod(name, node, labels) });
+        await core.createNamespacedPod({
+          namespace: "default",
+          body: agnhostPod(name, node, { bench: "traceflow", ...labels }),
+        });
       }
       await core.createNamespacedService({
         namespace: "default",
@@ -113,9 +79,6 @@ export const traceflowCompletion: Benchmark = {
         }
       }
       return samples;
-    } finally {
-      await provider.down(lab);
-      await assertNoLeftovers(lab);
-    }
+    });
   },
 };

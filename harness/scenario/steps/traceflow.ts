@@ -18,6 +18,7 @@ import {
   type Traceflow,
   type TraceflowSpec,
 } from "../../../images/api/traceflow.ts";
+import { checkFlow } from "../../../images/api/traceflow-flow.ts";
 import { formatArgv } from "../../../images/common/exec.ts";
 import { TOPOLOGY_NODE_LABEL } from "../../../lab/provider.ts";
 import { Duration, formatMs } from "../duration.ts";
@@ -28,7 +29,7 @@ import { type Outcome, PROTOCOLS, type ProbeRequest, type ProbeResult, probe, pr
 import { defineStep, STEP_COMMON, StepFailure, type StepLimits } from "./step-kind.ts";
 import { resolveExpectation, TraceExpect } from "./traceflow-expect.ts";
 import { formatExpectation, formatOutcome, traceProblems } from "./traceflow-match.ts";
-import { type ParsedFlow, parseFlow } from "./traceflow-packet.ts";
+import { parseFlow } from "./traceflow-packet.ts";
 
 /** The controller fails a Traceflow up to ~10 s after startTime + timeout (it checks every 10 s). */
 const CONTROLLER_MARGIN_MS = 15_000;
@@ -151,7 +152,7 @@ async function endpoint(
 
 /** The Traceflow's spec, every reference resolved. */
 async function traceflowSpec(ctx: LabContext, t: TraceflowBody): Promise<TraceflowSpec> {
-  const flow = parseFlow(t.packet ?? "") as ParsedFlow;
+  const flow = checkFlow(t.packet ?? "");
   return {
     ...(t.source ? { source: await endpoint(ctx, t.source, "source") } : {}),
     ...(t.destination ? { destination: await endpoint(ctx, t.destination, "destination") } : {}),
@@ -196,7 +197,7 @@ async function nodeNameResolver(kube: Kube): Promise<(key: string) => string> {
 /** The probe that live traffic sends, with defaults from the step's source, destination and packet. */
 export async function trafficRequest(ctx: LabContext, t: TraceflowBody): Promise<ProbeRequest | undefined> {
   if (!t.liveTraffic || !t.traffic) return undefined;
-  const flow = parseFlow(t.packet ?? "") as ParsedFlow;
+  const flow = checkFlow(t.packet ?? "");
   const protocol = t.traffic.protocol ?? flow.protocol;
   return {
     source: ctx.execTarget(t.traffic.from ?? t.source!),

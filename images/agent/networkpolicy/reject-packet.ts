@@ -2,10 +2,8 @@
 // TCP RST for TCP, an ICMP "host administratively prohibited" (type 3, code 10) for anything else, from the
 // address the client sent to, so that its socket sees "connection refused" / "no route to host" at once.
 import { parseIp } from "../ipv4.ts";
-import { checksum, ipv4Header, parseIpv4Frame } from "../packet/ipv4-frame.ts";
+import { checksum, ipv4Header, PROTO_ICMP, PROTO_TCP, parseIpv4Frame } from "../packet/ipv4-frame.ts";
 
-const PROTO_ICMP = 1;
-const PROTO_TCP = 6;
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;

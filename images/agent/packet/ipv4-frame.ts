@@ -4,7 +4,13 @@ import { parseIp } from "../ipv4.ts";
 
 const ETH_HEADER = 14;
 const ETHERTYPE_IPV4 = 0x0800;
-const DEFAULT_TTL = 64;
+
+/** IP protocol numbers of what the agent builds and reads. */
+export const PROTO_ICMP = 1;
+export const PROTO_TCP = 6;
+export const PROTO_UDP = 17;
+/** The TTL of packets the agent sends, as a Linux host's. */
+export const DEFAULT_TTL = 64;
 
 export interface Ipv4Packet {
   readonly protocol: number;

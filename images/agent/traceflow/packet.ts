@@ -4,14 +4,19 @@
 // header fields of a packet-in, for observations and a live trace's capturedPacket.
 import type { TraceflowPacket, TraceflowSpec } from "../../api/traceflow.ts";
 import { parseIp } from "../ipv4.ts";
-import { checksum, ethernetFrame, ipv4Header, parseIpv4Frame } from "../packet/ipv4-frame.ts";
+import {
+  checksum,
+  DEFAULT_TTL,
+  ethernetFrame,
+  ipv4Header,
+  PROTO_ICMP,
+  PROTO_TCP,
+  PROTO_UDP,
+  parseIpv4Frame,
+} from "../packet/ipv4-frame.ts";
 
-const PROTO_ICMP = 1;
-const PROTO_TCP = 6;
-const PROTO_UDP = 17;
 const ICMP_ECHO_REQUEST = 8;
 const TCP_SYN = 2;
-const DEFAULT_TTL = 64;
 
 /** The headers of the probe, decided from the spec; addresses are filled in by the sender. */
 export interface ProbeHeaders {
