@@ -14,6 +14,7 @@ import {
   type ExecOptions,
   type ExecResult,
   type ExecTarget,
+  type Fault,
   type LabStatus,
   type Provider,
   TOPOLOGY_NODE_LABEL,
@@ -45,6 +46,7 @@ export class LabContext {
   readonly memory = new Map<string, unknown>();
   private readonly realNamespaces: ReadonlyMap<string, string>;
   private readonly clusterObjects: KubernetesObject[] = [];
+  private readonly faultUndos = new Map<string, Fault>();
   private kubeReady?: Promise<Kube>;
 
   constructor(
@@ -113,14 +115,34 @@ export class LabContext {
   }
 
   /**
+   * What undoes a fault a step caused (SIGCONT for a stopped process, link up for a link taken down), keyed by
+   * what it acts on: cleanup() applies those no later step undid, so that a scenario failing half-way does not
+   * leave the lab broken for the next one. `undo` undefined: the fault was undone.
+   */
+  rememberFaultUndo(key: string, undo: Fault | undefined): void {
+    if (undo) this.faultUndos.set(key, undo);
+    else this.faultUndos.delete(key);
+  }
+
+  /**
    * Deletes what the scenario created in the cluster: cluster-scoped objects it applied, then its namespaces, and
    * waits until the namespaces are gone. Nothing to do when the scenario never used the API.
    */
   async cleanup(timeoutMs: number): Promise<void> {
+    const problems: string[] = [];
+    for (const [key, undo] of this.faultUndos) {
+      await this.lab.provider.fault(this.lab.name, undo).catch((err: unknown) => {
+        problems.push(`undoing fault ${key}: ${err instanceof Error ? err.message : String(err)}`);
+      });
+    }
+    this.faultUndos.clear();
     // No API use, or none that got as far as creating the namespaces: nothing to delete.
     const kube = await this.kubeReady?.catch(() => undefined);
-    if (!kube) return;
-    const problems: string[] = [];
+    if (!kube) {
+      if (problems.length)
+        throw new Error(`cleanup of scenario ${this.scenario.name}: ${problems.join("; ")}`);
+      return;
+    }
     for (const obj of this.clusterObjects.splice(0).reverse()) {
       await kube
         .objects(this.namespace())

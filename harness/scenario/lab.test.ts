@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${...} is the scenario reference syntax under test
 // Steps and the runner against a real embedded lab: probes between real network namespaces (listener, closed
-// port, iptables DROP and REJECT in the external host), flows on a node's br-phy, Pods, and runScenarios writing
-// JUnit and Allure results. One lab for the whole file; it is taken down afterwards and checked for leftovers.
+// port, iptables DROP and REJECT in the external host), flows on a node's br-phy, Pods, faults undone at cleanup,
+// and runScenarios writing JUnit and Allure results. One lab for the whole file; it is taken down afterwards and checked for leftovers.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatArgv, run } from "../../images/common/exec.ts";
 import { agnhostArgv } from "../../images/workloads/images.ts";
 import { describeLeftovers, findLeftovers } from "../../lab/netns/leaks.ts";
+import { Ledger, latestProcesses } from "../../lab/netns/ledger.ts";
 import { NetnsProvider } from "../../lab/netns/provider.ts";
 import type { ExecTarget, LabStatus } from "../../lab/provider.ts";
 import { CLI, runCli, uniqueLabName } from "../../lab/testing/lab-fixture.ts";
@@ -459,4 +460,30 @@ describe("runScenarios", () => {
       expect(describeLeftovers(await findLeftovers(own))).toBe("");
     }
   }, 120_000);
+});
+
+describe("fault step", () => {
+  it("faults no later step undid are undone at cleanup: a stopped agent runs again, a downed link comes up", async () => {
+    const ctx = context("fault-undo", []);
+    const ledger = new Ledger(status.stateDir ?? "");
+    const agent = latestProcesses(await ledger.entries()).find(
+      (p) => p.host === "worker" && p.name === "agent",
+    );
+    expect(agent?.pid).toBeDefined();
+    const state = () => readFileSync(`/proc/${agent!.pid}/stat`, "utf8").split(") ")[1]?.[0];
+    const pingCp = () =>
+      ctx.exec({ kind: "node", name: "worker2" }, ["ping", "-c", "1", "-W", "1", status.hosts[0]!.address]);
+
+    await step(ctx, "fault", { node: "worker", process: "agent", action: "stop" });
+    await step(ctx, "fault", { node: "worker2", link: "down" });
+    // A later step that undoes a fault takes it off the list: one stop + cont pair leaves nothing to undo.
+    await step(ctx, "fault", { node: "worker2", process: "kubelet", action: "stop" });
+    await step(ctx, "fault", { node: "worker2", process: "kubelet", action: "cont" });
+    expect(state()).toBe("T");
+    expect((await pingCp()).code).not.toBe(0);
+
+    await ctx.cleanup(10_000);
+    expect(state()).not.toBe("T");
+    await expect.poll(async () => (await pingCp()).code, { timeout: 5000, interval: 100 }).toBe(0);
+  }, 60_000);
 });

@@ -65,6 +65,24 @@ function toFault(f: FaultStep, node: string): Fault {
   return { type: "signal", node, process, signal: SIGNALS[f.action as "stop" | "cont"] };
 }
 
+/** What the scenario's cleanup must do if no later step undoes `fault`; restarts need nothing. */
+function undoOf(fault: Fault): { key: string; fault: Fault | undefined } | undefined {
+  switch (fault.type) {
+    case "signal": {
+      const key = `${fault.process} on ${fault.node}`;
+      if (fault.signal === "SIGSTOP") return { key, fault: { ...fault, signal: "SIGCONT" } };
+      return fault.signal === "SIGCONT" ? { key, fault: undefined } : undefined;
+    }
+    case "link":
+      return {
+        key: `link of ${fault.node}`,
+        fault: fault.state === "down" ? { ...fault, state: "up" } : undefined,
+      };
+    default:
+      return undefined;
+  }
+}
+
 export const faultStep = defineStep({
   kind: "fault",
   description: "Stop, continue or restart a node's process, or take its underlay link down or up",
@@ -74,6 +92,9 @@ export const faultStep = defineStep({
     f.link ? `fault link ${f.link} on node ${f.node}` : `fault ${f.action} ${f.process} on node ${f.node}`,
   async run(f, ctx) {
     const node = await ctx.nodeName(f.node);
-    await ctx.lab.provider.fault(ctx.lab.name, toFault(f, node));
+    const fault = toFault(f, node);
+    await ctx.lab.provider.fault(ctx.lab.name, fault);
+    const undo = undoOf(fault);
+    if (undo) ctx.rememberFaultUndo(undo.key, undo.fault);
   },
 });
