@@ -127,7 +127,9 @@ export async function startAgent(
     tx.setFlows(flowsOwner.gateway, gatewayFlows(node));
     for (const iface of store.list()) tx.setFlows(flowsOwner.pod(iface.containerId), podFlows(node, iface));
   });
-  await flows.reinstall();
+  // Flows an earlier run left stay until every controller has put its own back (below): a restart must not open a
+  // window in which NetworkPolicy drops are missing.
+  await flows.installKeepingOthers();
   log.info(`installed ${flows.state.flowCount} flows (${store.list().length} Pods restored from OVSDB)`);
 
   const iptables = new NodeIptables(exec, () => store.hostIfNames());
@@ -225,12 +227,6 @@ export async function startAgent(
       await peers.reseedNeighbours();
       log.info(`reinstalled ${flows.state.flowCount} flows and ${flows.state.groups().length} groups`);
     };
-    const watchdog = new SyncLoop("flow check", repair, log);
-    const checkTimer = setInterval(() => watchdog.trigger(), config.flowCheckIntervalSeconds * 1000);
-    cleanups.push(async () => {
-      clearInterval(checkTimer);
-      await watchdog.stop();
-    });
 
     if (config.nodePortLocal.enable) {
       const npl = await startNodePortLocal({
@@ -291,6 +287,15 @@ export async function startAgent(
       });
       cleanups.push(() => traceflow.stop());
     }
+
+    // Every controller has installed its flows: what OVS holds beyond them is left over from an earlier run.
+    await flows.reinstall();
+    const watchdog = new SyncLoop("flow check", repair, log);
+    const checkTimer = setInterval(() => watchdog.trigger(), config.flowCheckIntervalSeconds * 1000);
+    cleanups.push(async () => {
+      clearInterval(checkTimer);
+      await watchdog.stop();
+    });
 
     const cni = await startCniServer({ socketPath: config.cniSocket, podNetwork, log: (m) => log.info(m) });
     cleanups.push(

@@ -67,7 +67,7 @@ const podsFingerprint = (pods: readonly LocalPod[]) =>
     .sort()
     .join(" ");
 
-/** Starts watching; resolves after the first lists are loaded and the first sync was asked for. */
+/** Starts watching; resolves after the first lists are loaded and the first sync is done. */
 export async function startNetworkPolicyController(
   opts: NetworkPolicyControllerOptions,
 ): Promise<NetworkPolicyController> {
@@ -164,6 +164,8 @@ export async function startNetworkPolicyController(
   }, LOCAL_PODS_CHECK_MS);
   stops.push(async () => clearInterval(podCheck));
   trigger();
+  // The first sync's flows are in OVS when this resolves: the agent removes what an earlier run left only then.
+  await loop.idle();
 
   return {
     ruleByConjId: (id) => rulesByConjId.get(id),

@@ -1,7 +1,8 @@
 // K8s NetworkPolicy end to end on a real lab: the seed policy nginx-allow (busybox loses nginx through its
 // ClusterIP, relabelling busybox app=nginx restores it; conjunctive flows in IngressRule and the isolation drop in
 // IngressDefaultRule on nginx's node; Realized on every Node of the span), then a default-deny ingress policy that
-// blocks new connections while an established one keeps working (est/rel bypass).
+// blocks new connections while an established one keeps working (est/rel bypass) and stays in OVS while the agent
+// restarts.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -220,4 +221,37 @@ describe("default deny ingress", () => {
       if (client.exitCode === null) await new Promise((r) => client.once("close", r));
     }
   });
+});
+
+describe("agent restart", () => {
+  it("keeps the isolation drops in OVS all through a restart of the agent (no window without policy)", async () => {
+    const l = lab!;
+    await l.apply(deny);
+    try {
+      await l.realized(deny);
+      expect(await l.probeUntil(busybox, echo.ip, 9000, "dropped", 10_000)).toBe("dropped");
+      const drops = async () =>
+        (await l.flows(echo.node, "IngressDefaultRule")).filter((f) => f.includes("actions=drop")).length;
+      expect(await drops()).toBe(2);
+      // Sample the drops every 50 ms while the agent restarts, and for 3 s after (its controllers re-sync then).
+      const seen: number[] = [];
+      let restarting = true;
+      const sampler = (async () => {
+        let after = 0;
+        while (restarting || after++ < 60) {
+          seen.push(await drops());
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      })();
+      await l.restartAgent(echo.node).finally(() => {
+        restarting = false;
+      });
+      await sampler;
+      expect(seen.length).toBeGreaterThan(60);
+      expect(seen.filter((n) => n !== 2)).toEqual([]);
+      expect(await l.probe(busybox, echo.ip, 9000)).toBe("dropped");
+    } finally {
+      await l.remove(deny);
+    }
+  }, 120_000);
 });

@@ -40,6 +40,20 @@ export class FlowInstaller {
     return this.queue.run(async () => change(this.state.begin()));
   }
 
+  /**
+   * Puts every desired flow and group into OVS and leaves other flows alone (agent start: the flows an earlier run
+   * installed keep working, NetworkPolicy drops included, until `reinstall()` removes what is no longer wanted).
+   */
+  installKeepingOthers(): Promise<void> {
+    return this.queue.run(async () => {
+      const lines = [
+        ...this.state.groups().map((g) => `group add_or_mod ${renderGroup(g)}`),
+        ...this.state.flows().map((f) => `flow add ${renderFlow(f)}`),
+      ];
+      if (lines.length) await this.ovs.bundle(this.bridge, lines, { timeoutMs: OFCTL_TIMEOUT_MS });
+    });
+  }
+
   /** Makes OVS hold exactly the desired flows and groups (agent start, after ovs-vswitchd lost them). */
   reinstall(): Promise<void> {
     return this.queue.run(async () => {

@@ -186,6 +186,11 @@ export class AgentLab {
     }
   }
 
+  /** Restarts a node's agent through the provider (as the `fault` step does). */
+  async restartAgent(node: string): Promise<void> {
+    await this.provider.fault(this.name, { type: "restart", node, process: "agent" });
+  }
+
   /** `ovs-ofctl dump-flows br-int --names [table=T] [MATCH]` on a node, one flow per line. */
   async flows(node: string, table?: string, match?: string): Promise<string[]> {
     const ovs = new OvsTools(join(this.stateDir, "hosts", node));
