@@ -101,7 +101,9 @@ export async function startTraceflowController(
   const uninstall = async (trace: RunningTrace) => {
     clearTimeout(trace.timer);
     clearTimeout(trace.inject);
-    if (running.get(trace.tag) === trace) running.delete(trace.tag);
+    // A trace that no longer holds its tag must not take the flows of the one that does.
+    if (running.get(trace.tag) !== trace) return;
+    running.delete(trace.tag);
     await opts.flows.update((tx) => tx.deleteFlows(owner(trace.tag)));
   };
 
@@ -199,14 +201,14 @@ export async function startTraceflowController(
       if (local) {
         probe = await prepareProbe(tf, receiverOnly);
         if (liveTraffic) {
+          const tp = spec.packet?.transportHeader;
+          const specSrcPort = tp?.tcp?.srcPort || tp?.udp?.srcPort;
           const match: LiveMatch = {
             protocol: protocolKeyword(probe.headers.protocol),
             ...(receiverOnly && spec.source?.ip ? { srcIP: spec.source.ip } : {}),
             ...(probe.dstIP ? { dstIP: probe.dstIP } : {}),
-            ...(probe.headers.srcPort &&
-            (spec.packet?.transportHeader?.tcp?.srcPort || spec.packet?.transportHeader?.udp?.srcPort)
-              ? { srcPort: probe.headers.srcPort }
-              : {}),
+            // Only a source port the spec names: the probe's own is random.
+            ...(specSrcPort ? { srcPort: specSrcPort } : {}),
             ...(probe.headers.dstPort ? { dstPort: probe.headers.dstPort } : {}),
           };
           role = receiverOnly
